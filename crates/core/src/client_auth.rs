@@ -1,0 +1,225 @@
+//! How the client proves who it is to the token endpoint (RFC 6749 §2.3).
+//!
+//! The style is chosen explicitly and never probed: trying one style and then
+//! re-sending the grant with another would send a password or a single-use
+//! refresh token twice. Servers disagree on HTTP Basic: RFC 6749 §2.3.1 says
+//! to form-urlencode the id and secret before base64, but some servers (WSO2
+//! API managers among them) compare the raw `id:secret` and reject encoded
+//! credentials that contain special characters. Both are offered.
+
+use std::fmt;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::grant::FormParam;
+use crate::secret::{ClientId, ClientSecret};
+
+/// The client authentication of a token endpoint.
+#[derive(Clone)]
+#[non_exhaustive]
+pub enum ClientAuth {
+    /// A public client: `client_id` in the body and no secret.
+    None {
+        /// The client's id.
+        client_id: ClientId,
+    },
+    /// HTTP Basic with RFC 6749 §2.3.1 encoding: id and secret are
+    /// form-urlencoded, joined by `:`, then base64-encoded.
+    BasicEncoded {
+        /// The client's id.
+        client_id: ClientId,
+        /// The client's secret.
+        client_secret: ClientSecret,
+    },
+    /// HTTP Basic with the raw `id:secret` base64-encoded, for servers that
+    /// do not decode (WSO2).
+    BasicRaw {
+        /// The client's id.
+        client_id: ClientId,
+        /// The client's secret.
+        client_secret: ClientSecret,
+    },
+    /// `client_id` and `client_secret` as form parameters in the body.
+    Body {
+        /// The client's id.
+        client_id: ClientId,
+        /// The client's secret.
+        client_secret: ClientSecret,
+    },
+}
+
+/// Which encoding an HTTP Basic credential uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BasicEncoding {
+    /// RFC 6749 §2.3.1: form-urlencode id and secret first.
+    FormUrlEncoded,
+    /// The raw `id:secret`.
+    Raw,
+}
+
+impl ClientAuth {
+    /// A public client.
+    pub fn public(client_id: impl Into<ClientId>) -> Self {
+        ClientAuth::None {
+            client_id: client_id.into(),
+        }
+    }
+
+    /// The client's id.
+    pub fn client_id(&self) -> &ClientId {
+        match self {
+            ClientAuth::None { client_id }
+            | ClientAuth::BasicEncoded { client_id, .. }
+            | ClientAuth::BasicRaw { client_id, .. }
+            | ClientAuth::Body { client_id, .. } => client_id,
+        }
+    }
+
+    /// A short name of the style, for logs.
+    pub fn style(&self) -> &'static str {
+        match self {
+            ClientAuth::None { .. } => "none",
+            ClientAuth::BasicEncoded { .. } => "basic",
+            ClientAuth::BasicRaw { .. } => "basic-raw",
+            ClientAuth::Body { .. } => "body",
+        }
+    }
+
+    /// The form parameters this style adds to the body.
+    pub fn form_params(&self) -> Vec<FormParam> {
+        match self {
+            ClientAuth::None { client_id } => {
+                vec![FormParam::plain("client_id", client_id.as_str())]
+            }
+            ClientAuth::Body {
+                client_id,
+                client_secret,
+            } => vec![
+                FormParam::plain("client_id", client_id.as_str()),
+                FormParam::secret("client_secret", client_secret.expose_secret()),
+            ],
+            ClientAuth::BasicEncoded { .. } | ClientAuth::BasicRaw { .. } => Vec::new(),
+        }
+    }
+
+    /// The `Authorization` header value this style sends, if any.
+    pub fn authorization_header(&self) -> Option<SecretString> {
+        match self {
+            ClientAuth::BasicEncoded {
+                client_id,
+                client_secret,
+            } => Some(encode_basic(
+                client_id.as_str(),
+                client_secret.expose_secret(),
+                BasicEncoding::FormUrlEncoded,
+            )),
+            ClientAuth::BasicRaw {
+                client_id,
+                client_secret,
+            } => Some(encode_basic(
+                client_id.as_str(),
+                client_secret.expose_secret(),
+                BasicEncoding::Raw,
+            )),
+            ClientAuth::None { .. } | ClientAuth::Body { .. } => None,
+        }
+    }
+}
+
+impl fmt::Debug for ClientAuth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientAuth")
+            .field("style", &self.style())
+            .field("client_id", self.client_id())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The full `Authorization` header value (`Basic ...`) for an id and secret.
+pub fn encode_basic(client_id: &str, client_secret: &str, encoding: BasicEncoding) -> SecretString {
+    let joined = match encoding {
+        BasicEncoding::FormUrlEncoded => format!(
+            "{}:{}",
+            form_urlencoded::byte_serialize(client_id.as_bytes()).collect::<String>(),
+            form_urlencoded::byte_serialize(client_secret.as_bytes()).collect::<String>()
+        ),
+        BasicEncoding::Raw => format!("{client_id}:{client_secret}"),
+    };
+    SecretString::from(format!("Basic {}", STANDARD.encode(joined.as_bytes())))
+}
+
+/// Reads an `Authorization: Basic ...` header value back into the id and
+/// secret, the inverse of [`encode_basic`]. Returns `None` when the value is
+/// not a well-formed Basic credential in that encoding. Mock servers and tests
+/// use it.
+pub fn decode_basic(header: &str, encoding: BasicEncoding) -> Option<(String, SecretString)> {
+    let (scheme, payload) = header.trim().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let bytes = STANDARD.decode(payload.trim()).ok()?;
+    let joined = String::from_utf8(bytes).ok()?;
+    let (id, secret) = joined.split_once(':')?;
+    match encoding {
+        BasicEncoding::Raw => Some((id.to_owned(), SecretString::from(secret))),
+        BasicEncoding::FormUrlEncoded => {
+            let id = form_decode(id)?;
+            let secret = form_decode(secret)?;
+            Some((id, SecretString::from(secret)))
+        }
+    }
+}
+
+fn form_decode(value: &str) -> Option<String> {
+    // A form-encoded value never holds a raw ':' or other reserved byte.
+    if value
+        .bytes()
+        .any(|b| !b.is_ascii_alphanumeric() && !b"*-._+%".contains(&b))
+    {
+        return None;
+    }
+    let pair = format!("v={value}");
+    form_urlencoded::parse(pair.as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc_encoding_escapes_before_base64() {
+        let header = encode_basic("my client", "s3cr:t&+", BasicEncoding::FormUrlEncoded);
+        let expected = format!("Basic {}", STANDARD.encode("my+client:s3cr%3At%26%2B"));
+        assert_eq!(header.expose_secret(), expected);
+        let (id, secret) =
+            decode_basic(header.expose_secret(), BasicEncoding::FormUrlEncoded).unwrap();
+        assert_eq!(id, "my client");
+        assert_eq!(secret.expose_secret(), "s3cr:t&+");
+    }
+
+    #[test]
+    fn raw_encoding_keeps_the_bytes() {
+        let header = encode_basic("key", "se cr%et", BasicEncoding::Raw);
+        assert_eq!(
+            header.expose_secret(),
+            format!("Basic {}", STANDARD.encode("key:se cr%et"))
+        );
+        let (id, secret) = decode_basic(header.expose_secret(), BasicEncoding::Raw).unwrap();
+        assert_eq!((id.as_str(), secret.expose_secret()), ("key", "se cr%et"));
+    }
+
+    #[test]
+    fn debug_shows_style_and_id_only() {
+        let auth = ClientAuth::Body {
+            client_id: "app".into(),
+            client_secret: ClientSecret::new("very-secret"),
+        };
+        let text = format!("{auth:?}");
+        assert!(text.contains("body") && text.contains("app"));
+        assert!(!text.contains("very-secret"));
+    }
+}

@@ -1,0 +1,117 @@
+//! Grants: the ways of asking a token endpoint for tokens (RFC 6749 §4, §6).
+//!
+//! A grant knows two things: its `grant_type` value and the form parameters it
+//! adds to the request. Everything else (client authentication, encoding,
+//! retries, parsing) belongs to the [`crate::TokenEndpoint`], so a contributor
+//! adds a new grant (token exchange, device code) by implementing
+//! [`GrantType`] in their own crate, without touching this one.
+//!
+//! Parameter values that are secrets travel as [`FormValue::Secret`], so a
+//! grant can be logged or debugged without leaking what it carries.
+
+mod authorization_code;
+mod client_credentials;
+mod password;
+mod pkce;
+mod refresh;
+
+use std::borrow::Cow;
+use std::fmt;
+
+use secrecy::{ExposeSecret, SecretString};
+
+pub use authorization_code::AuthorizationCodeGrant;
+pub use client_credentials::ClientCredentialsGrant;
+pub use password::PasswordGrant;
+pub use pkce::{PkceChallenge, PkceVerifier, State};
+pub use refresh::RefreshTokenGrant;
+
+/// One way of asking a token endpoint for tokens.
+pub trait GrantType: Send + Sync + fmt::Debug {
+    /// The `grant_type` value, such as `password` or
+    /// `urn:ietf:params:oauth:grant-type:token-exchange`.
+    fn grant_type(&self) -> &str;
+
+    /// The form parameters this grant adds, other than `grant_type` and the
+    /// client authentication.
+    fn parameters(&self) -> Vec<FormParam>;
+
+    /// Whether the server spends what this grant presents (a refresh token
+    /// that rotates, an authorization code). The endpoint then re-sends it only
+    /// when the request certainly never reached the server.
+    fn is_single_use(&self) -> bool {
+        false
+    }
+}
+
+/// One form parameter of a token request.
+#[derive(Clone, Debug)]
+pub struct FormParam {
+    name: Cow<'static, str>,
+    value: FormValue,
+}
+
+impl FormParam {
+    /// A parameter whose value may be logged.
+    pub fn plain(name: impl Into<Cow<'static, str>>, value: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            value: FormValue::Plain(value.into()),
+        }
+    }
+
+    /// A parameter whose value is a secret.
+    pub fn secret(name: impl Into<Cow<'static, str>>, value: &str) -> Self {
+        Self {
+            name: name.into(),
+            value: FormValue::Secret(SecretString::from(value)),
+        }
+    }
+
+    /// The parameter's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The parameter's value.
+    pub fn value(&self) -> &FormValue {
+        &self.value
+    }
+}
+
+/// The value of a [`FormParam`]; `Debug` redacts secrets.
+#[derive(Clone)]
+pub enum FormValue {
+    /// A value that may be logged.
+    Plain(String),
+    /// A secret, exposed only to encode the request.
+    Secret(SecretString),
+}
+
+impl FormValue {
+    /// The value, for encoding the request.
+    pub fn expose(&self) -> &str {
+        match self {
+            FormValue::Plain(v) => v,
+            FormValue::Secret(v) => v.expose_secret(),
+        }
+    }
+}
+
+impl fmt::Debug for FormValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FormValue::Plain(v) => write!(f, "{v:?}"),
+            FormValue::Secret(_) => f.write_str("[REDACTED]"),
+        }
+    }
+}
+
+/// The `scope` parameter for a list of scopes, or nothing when it is empty.
+pub fn scope_param(scopes: &[String]) -> Option<FormParam> {
+    if scopes.is_empty() {
+        None
+    } else {
+        Some(FormParam::plain("scope", scopes.join(" ")))
+    }
+}

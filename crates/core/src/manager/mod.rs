@@ -1,0 +1,226 @@
+//! The token manager: hands out access tokens and keeps them valid.
+//!
+//! [`TokenManager::access_token`] is called before every API request, so its
+//! common case, a fresh token in memory, is a lock-free load of an
+//! [`arc_swap`] pointer, a clock read and a reference-count increment: no
+//! lock, no await on I/O.
+//!
+//! Everything else happens in a *refresh flight*: one spawned task per manager
+//! that takes the store's lock on the account, reloads the store (another
+//! process may already have refreshed), and only then refreshes, or
+//! authenticates when there is no usable refresh token. The new set is saved
+//! before any caller sees it. Callers with nothing usable wait for the
+//! flight's result; callers whose token is merely inside its early-refresh
+//! window get it at once while the flight runs. The flight is a spawned task,
+//! so a caller that gives up waiting cannot cancel it halfway between the
+//! server rotating a refresh token and the store saving the new one.
+//!
+//! Failures are remembered for a short, growing cooldown (see
+//! [`RefreshPolicy`]), so many callers, or one caller in a loop, do not turn
+//! one wrong password into a storm of requests.
+
+mod flight;
+mod policy;
+
+use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use arc_swap::ArcSwapOption;
+use time::OffsetDateTime;
+
+use crate::clock::{Clock, system_clock};
+use crate::error::Error;
+use crate::provider::TokenProvider;
+use crate::secret::{AccessToken, AccountKey};
+use crate::store::TokenStore;
+use crate::token::TokenSet;
+
+pub use policy::RefreshPolicy;
+
+use flight::{FlightSlot, RememberedFailure};
+use policy::Cached;
+
+/// Hands out access tokens for one account, refreshing and persisting them.
+/// Cheap to clone; clones share the cache and the refresh flight.
+#[derive(Clone)]
+pub struct TokenManager {
+    inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    provider: Arc<dyn TokenProvider>,
+    store: Arc<dyn TokenStore>,
+    key: AccountKey,
+    clock: Arc<dyn Clock>,
+    policy: RefreshPolicy,
+    cache: ArcSwapOption<Cached>,
+    flight: Mutex<FlightSlot>,
+    failure: Mutex<Option<RememberedFailure>>,
+    /// The access token a caller reported as rejected: never handed out again,
+    /// even when the store still holds it.
+    rejected: Mutex<Option<AccessToken>>,
+}
+
+impl fmt::Debug for TokenManager {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenManager")
+            .field("account", &self.inner.key)
+            .field("provider", &self.inner.provider)
+            .field("store", &self.inner.store)
+            .field("policy", &self.inner.policy)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TokenManager {
+    /// A manager with the default [`RefreshPolicy`] and the system clock.
+    pub fn new(provider: impl TokenProvider + 'static, store: impl TokenStore + 'static) -> Self {
+        Self::builder(provider, store).build()
+    }
+
+    /// Starts building a manager for `provider`'s account, kept in `store`.
+    pub fn builder(
+        provider: impl TokenProvider + 'static,
+        store: impl TokenStore + 'static,
+    ) -> TokenManagerBuilder {
+        TokenManagerBuilder {
+            provider: Arc::new(provider),
+            store: Arc::new(store),
+            clock: system_clock(),
+            policy: RefreshPolicy::default(),
+        }
+    }
+
+    /// The account this manager serves.
+    pub fn account_key(&self) -> &AccountKey {
+        &self.inner.key
+    }
+
+    /// A valid access token: from memory when fresh, otherwise after one
+    /// refresh shared with every concurrent caller.
+    pub async fn access_token(&self) -> Result<AccessToken, Error> {
+        let now = self.inner.clock.now();
+        if let Some(cached) = &*self.inner.cache.load() {
+            if now < cached.refresh_at {
+                return Ok(cached.tokens.access_token().clone());
+            }
+            if now < cached.usable_until {
+                self.inner.refresh_in_background(now);
+                return Ok(cached.tokens.access_token().clone());
+            }
+        }
+        self.inner.wait_for_tokens(now).await
+    }
+
+    /// The access token if one is fresh in memory, without any I/O or waiting.
+    pub fn cached_access_token(&self) -> Option<AccessToken> {
+        let now = self.inner.clock.now();
+        let cached = self.inner.cache.load();
+        cached
+            .as_ref()
+            .filter(|c| now < c.usable_until)
+            .map(|c| c.tokens.access_token().clone())
+    }
+
+    /// The whole current token set (for status displays), after making sure
+    /// it is valid.
+    pub async fn token_set(&self) -> Result<TokenSet, Error> {
+        self.access_token().await?;
+        self.inner
+            .cache
+            .load_full()
+            .map(|c| c.tokens.clone())
+            .ok_or_else(|| Error::Internal("no token set after a successful refresh".into()))
+    }
+
+    /// Forces the next call to get a new token: for a caller whose API
+    /// request came back 401. The rejected token is never handed out again.
+    pub fn invalidate(&self) {
+        if let Some(cached) = self.inner.cache.load_full() {
+            self.inner.revoke(&cached);
+        }
+    }
+
+    /// Like [`TokenManager::invalidate`], but only if `token` is still the
+    /// current one, so that many requests failing with the same old token
+    /// cause one refresh, not one each.
+    pub fn invalidate_token(&self, token: &AccessToken) {
+        if let Some(cached) = self.inner.cache.load_full()
+            && cached.tokens.access_token().same_secret(token)
+        {
+            self.inner.revoke(&cached);
+        }
+    }
+
+    /// Forgets the account: removes it from the store and from memory.
+    pub async fn sign_out(&self) -> Result<(), Error> {
+        let lock = self.inner.store.lock(&self.inner.key).await?;
+        self.inner.store.remove(&self.inner.key).await?;
+        self.inner.cache.store(None);
+        drop(lock);
+        tracing::info!(account = %self.inner.key, "signed out");
+        Ok(())
+    }
+}
+
+impl Inner {
+    fn revoke(&self, cached: &Cached) {
+        *self.rejected.lock().unwrap_or_else(PoisonError::into_inner) =
+            Some(cached.tokens.access_token().clone());
+        self.cache.store(Some(Arc::new(cached.revoked())));
+        tracing::debug!(account = %self.key, "access token invalidated");
+    }
+
+    fn now(&self) -> OffsetDateTime {
+        self.clock.now()
+    }
+}
+
+/// Builds a [`TokenManager`].
+pub struct TokenManagerBuilder {
+    provider: Arc<dyn TokenProvider>,
+    store: Arc<dyn TokenStore>,
+    clock: Arc<dyn Clock>,
+    policy: RefreshPolicy,
+}
+
+impl fmt::Debug for TokenManagerBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenManagerBuilder")
+            .field("provider", &self.provider)
+            .field("policy", &self.policy)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TokenManagerBuilder {
+    /// The clock expiry is judged by (tests inject a [`crate::ManualClock`]).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// When to refresh and how to back off.
+    pub fn refresh_policy(mut self, policy: RefreshPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// Builds the manager. Nothing is fetched until the first call.
+    pub fn build(self) -> TokenManager {
+        let key = self.provider.account_key().clone();
+        TokenManager {
+            inner: Arc::new(Inner {
+                provider: self.provider,
+                store: self.store,
+                key,
+                clock: self.clock,
+                policy: self.policy,
+                cache: ArcSwapOption::empty(),
+                flight: Mutex::new(FlightSlot::default()),
+                failure: Mutex::new(None),
+                rejected: Mutex::new(None),
+            }),
+        }
+    }
+}

@@ -1,0 +1,137 @@
+//! When a token counts as stale, and how long failures are remembered.
+
+use std::time::Duration;
+
+use time::OffsetDateTime;
+
+use crate::token::TokenSet;
+
+/// When the [`crate::TokenManager`] refreshes, and how it backs off.
+///
+/// Each token set gets two instants: from `refresh_at` on, one task refreshes
+/// in the background while callers keep getting the current token; from
+/// `usable_until` on, the token is no longer handed out and callers wait for a
+/// new one. Margins are capped by a share of the token's lifetime, so a
+/// one-minute token is not considered stale from the moment it arrives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshPolicy {
+    /// Refresh this long before expiry (at most half the token's lifetime).
+    pub refresh_margin: Duration,
+    /// Up to this much more, chosen at random per token set (at most a quarter
+    /// of the lifetime), so a fleet does not refresh in the same second.
+    pub refresh_jitter: Duration,
+    /// Stop handing out a token this long before it expires (at most a tenth
+    /// of its lifetime), so it does not expire on its way to the API.
+    pub expiry_margin: Duration,
+    /// After a failure, callers that have no usable token get the same error
+    /// without a new request for this long; it doubles with each consecutive
+    /// refusal, up to [`RefreshPolicy::max_failure_cooldown`]. Repeated wrong
+    /// passwords must not hammer a server into locking the account.
+    pub failure_cooldown: Duration,
+    /// The longest a failure is remembered.
+    pub max_failure_cooldown: Duration,
+}
+
+impl Default for RefreshPolicy {
+    fn default() -> Self {
+        Self {
+            refresh_margin: Duration::from_secs(5 * 60),
+            refresh_jitter: Duration::from_secs(30),
+            expiry_margin: Duration::from_secs(10),
+            failure_cooldown: Duration::from_secs(1),
+            max_failure_cooldown: Duration::from_secs(60),
+        }
+    }
+}
+
+/// A token set with the instants that govern it.
+#[derive(Debug)]
+pub(crate) struct Cached {
+    pub(crate) tokens: TokenSet,
+    pub(crate) refresh_at: OffsetDateTime,
+    pub(crate) usable_until: OffsetDateTime,
+}
+
+impl RefreshPolicy {
+    pub(crate) fn schedule(&self, tokens: TokenSet) -> Cached {
+        let lifetime = (tokens.expires_at() - tokens.issued_at()).max(time::Duration::ZERO);
+        let share = |d: Duration, divisor: i32| -> time::Duration {
+            time::Duration::try_from(d)
+                .unwrap_or(time::Duration::MAX)
+                .min(lifetime / divisor)
+        };
+        let usable_until = tokens.expires_at() - share(self.expiry_margin, 10);
+        let jitter = share(self.refresh_jitter, 4) * fastrand::f64();
+        let refresh_at =
+            (tokens.expires_at() - share(self.refresh_margin, 2) - jitter).min(usable_until);
+        Cached {
+            tokens,
+            refresh_at,
+            usable_until,
+        }
+    }
+
+    pub(crate) fn cooldown(&self, consecutive_failures: u32) -> Duration {
+        let factor = 2u32.saturating_pow(consecutive_failures.saturating_sub(1).min(16));
+        self.failure_cooldown
+            .checked_mul(factor)
+            .unwrap_or(self.max_failure_cooldown)
+            .min(self.max_failure_cooldown)
+    }
+}
+
+impl Cached {
+    /// An unusable copy that keeps the tokens (for their refresh token).
+    pub(crate) fn revoked(&self) -> Cached {
+        Cached {
+            tokens: self.tokens.clone(),
+            refresh_at: OffsetDateTime::UNIX_EPOCH,
+            usable_until: OffsetDateTime::UNIX_EPOCH,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secret::AccessToken;
+    use time::macros::datetime;
+
+    fn set(lifetime_secs: i64) -> TokenSet {
+        let at = datetime!(2026-01-01 00:00 UTC);
+        TokenSet::new(
+            AccessToken::new("a"),
+            at,
+            at + time::Duration::seconds(lifetime_secs),
+        )
+    }
+
+    #[test]
+    fn long_tokens_refresh_five_minutes_early_plus_jitter() {
+        let policy = RefreshPolicy::default();
+        let c = policy.schedule(set(3600));
+        let expires = c.tokens.expires_at();
+        assert_eq!(c.usable_until, expires - time::Duration::seconds(10));
+        assert!(c.refresh_at <= expires - time::Duration::seconds(300));
+        assert!(c.refresh_at >= expires - time::Duration::seconds(330));
+    }
+
+    #[test]
+    fn short_tokens_are_not_stale_on_arrival() {
+        let c = RefreshPolicy::default().schedule(set(60));
+        let issued = c.tokens.issued_at();
+        assert!(
+            c.refresh_at >= issued + time::Duration::seconds(15),
+            "{:?}",
+            c.refresh_at - issued
+        );
+        assert_eq!(c.usable_until, issued + time::Duration::seconds(54));
+    }
+
+    #[test]
+    fn cooldown_doubles_to_its_cap() {
+        let p = RefreshPolicy::default();
+        let secs: Vec<u64> = (1..=8).map(|n| p.cooldown(n).as_secs()).collect();
+        assert_eq!(secs, [1, 2, 4, 8, 16, 32, 60, 60]);
+    }
+}

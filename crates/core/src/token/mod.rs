@@ -1,0 +1,230 @@
+//! The token model: what a token endpoint hands back, kept whole.
+//!
+//! A [`TokenSet`] holds the access token and everything that came with it:
+//! its type, when it was issued and when it expires (absolute instants,
+//! counted from when the request was sent, so a slow response never makes a
+//! token look younger than it is), the refresh token and its own expiry, the
+//! id token, the granted scopes, and every other field of the response
+//! (Keycloak's `session_state` and `not-before-policy`, say) so that nothing a
+//! provider sent is lost on the way to a store.
+//!
+//! A `TokenSet` is not `Serialize`: a secret is written only when a store
+//! serializes on purpose, through [`TokenSet::to_store_bytes`].
+
+mod store_format;
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use time::OffsetDateTime;
+
+use crate::secret::{AccessToken, IdToken, RefreshToken};
+
+pub use store_format::{STORE_FORMAT_VERSION, StoreFormatError};
+
+/// The `token_type` of a token response, compared case-insensitively.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TokenType {
+    /// RFC 6750 bearer tokens, the default when a server omits the field.
+    Bearer,
+    /// Any other type (`DPoP`, `mac`), kept as the server spelt it.
+    Other(String),
+}
+
+impl TokenType {
+    /// Parses a `token_type` value; `bearer` in any case is [`TokenType::Bearer`].
+    pub fn parse(value: &str) -> Self {
+        if value.trim().eq_ignore_ascii_case("bearer") {
+            TokenType::Bearer
+        } else {
+            TokenType::Other(value.trim().to_owned())
+        }
+    }
+
+    /// The scheme to use in an `Authorization` header.
+    pub fn as_str(&self) -> &str {
+        match self {
+            TokenType::Bearer => "Bearer",
+            TokenType::Other(s) => s,
+        }
+    }
+}
+
+impl fmt::Display for TokenType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The tokens one token response granted, with their lifetimes.
+#[derive(Clone)]
+pub struct TokenSet {
+    access_token: AccessToken,
+    token_type: TokenType,
+    issued_at: OffsetDateTime,
+    expires_at: OffsetDateTime,
+    expiry_estimated: bool,
+    refresh_token: Option<RefreshToken>,
+    refresh_expires_at: Option<OffsetDateTime>,
+    id_token: Option<IdToken>,
+    scopes: Option<Vec<String>>,
+    extra: BTreeMap<String, serde_json::Value>,
+}
+
+impl TokenSet {
+    /// A bearer token set issued at `issued_at` that expires at `expires_at`.
+    pub fn new(
+        access_token: AccessToken,
+        issued_at: OffsetDateTime,
+        expires_at: OffsetDateTime,
+    ) -> Self {
+        Self {
+            access_token,
+            token_type: TokenType::Bearer,
+            issued_at,
+            expires_at,
+            expiry_estimated: false,
+            refresh_token: None,
+            refresh_expires_at: None,
+            id_token: None,
+            scopes: None,
+            extra: BTreeMap::new(),
+        }
+    }
+
+    /// Sets the token type.
+    pub fn with_token_type(mut self, token_type: TokenType) -> Self {
+        self.token_type = token_type;
+        self
+    }
+
+    /// Marks the expiry as estimated: the server did not say, and a default
+    /// lifetime was assumed.
+    pub fn with_expiry_estimated(mut self, estimated: bool) -> Self {
+        self.expiry_estimated = estimated;
+        self
+    }
+
+    /// Sets the refresh token and its expiry (`None`: not known).
+    pub fn with_refresh_token(
+        mut self,
+        refresh_token: Option<RefreshToken>,
+        expires_at: Option<OffsetDateTime>,
+    ) -> Self {
+        self.refresh_token = refresh_token;
+        self.refresh_expires_at = expires_at;
+        self
+    }
+
+    /// Sets the id token.
+    pub fn with_id_token(mut self, id_token: Option<IdToken>) -> Self {
+        self.id_token = id_token;
+        self
+    }
+
+    /// Sets the granted scopes (`None`: the server did not say).
+    pub fn with_scopes(mut self, scopes: Option<Vec<String>>) -> Self {
+        self.scopes = scopes;
+        self
+    }
+
+    /// Sets the response fields this model has no place for.
+    pub fn with_extra(mut self, extra: BTreeMap<String, serde_json::Value>) -> Self {
+        self.extra = extra;
+        self
+    }
+
+    /// The access token.
+    pub fn access_token(&self) -> &AccessToken {
+        &self.access_token
+    }
+
+    /// The token type (`Bearer` unless the server said otherwise).
+    pub fn token_type(&self) -> &TokenType {
+        &self.token_type
+    }
+
+    /// When the request that obtained this set was sent.
+    pub fn issued_at(&self) -> OffsetDateTime {
+        self.issued_at
+    }
+
+    /// When the access token expires.
+    pub fn expires_at(&self) -> OffsetDateTime {
+        self.expires_at
+    }
+
+    /// Whether [`TokenSet::expires_at`] is an estimate (the server sent no
+    /// usable `expires_in`).
+    pub fn expiry_estimated(&self) -> bool {
+        self.expiry_estimated
+    }
+
+    /// The refresh token, when there is one.
+    pub fn refresh_token(&self) -> Option<&RefreshToken> {
+        self.refresh_token.as_ref()
+    }
+
+    /// When the refresh token expires, when known.
+    pub fn refresh_expires_at(&self) -> Option<OffsetDateTime> {
+        self.refresh_expires_at
+    }
+
+    /// Whether there is a refresh token that is not known to have expired at `now`.
+    pub fn has_usable_refresh_token(&self, now: OffsetDateTime) -> bool {
+        self.refresh_token.is_some() && self.refresh_expires_at.is_none_or(|at| now < at)
+    }
+
+    /// The OpenID Connect id token, when there is one.
+    pub fn id_token(&self) -> Option<&IdToken> {
+        self.id_token.as_ref()
+    }
+
+    /// The granted scopes, when the server said.
+    pub fn scopes(&self) -> Option<&[String]> {
+        self.scopes.as_deref()
+    }
+
+    /// Every response field this model has no place for, as sent.
+    pub fn extra(&self) -> &BTreeMap<String, serde_json::Value> {
+        &self.extra
+    }
+
+    /// Drops the refresh token (after the server refused it).
+    pub fn without_refresh_token(mut self) -> Self {
+        self.refresh_token = None;
+        self.refresh_expires_at = None;
+        self
+    }
+
+    /// Applies RFC 6749 §6: a refresh response without a `refresh_token` keeps
+    /// the previous one (with its expiry). Returns the merged set.
+    pub fn inherit_refresh_token(mut self, previous: &TokenSet) -> Self {
+        if self.refresh_token.is_none() {
+            self.refresh_token = previous.refresh_token.clone();
+            self.refresh_expires_at = previous.refresh_expires_at;
+        }
+        if self.id_token.is_none() {
+            self.id_token = previous.id_token.clone();
+        }
+        self
+    }
+}
+
+impl fmt::Debug for TokenSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenSet")
+            .field("access_token", &self.access_token)
+            .field("token_type", &self.token_type)
+            .field("issued_at", &self.issued_at)
+            .field("expires_at", &self.expires_at)
+            .field("expiry_estimated", &self.expiry_estimated)
+            .field("refresh_token", &self.refresh_token)
+            .field("refresh_expires_at", &self.refresh_expires_at)
+            .field("id_token", &self.id_token)
+            .field("scopes", &self.scopes)
+            .field("extra_fields", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}

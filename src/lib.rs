@@ -1,0 +1,12 @@
+//! authkit: OAuth 2 access tokens for API clients, kept valid.
+//!
+//! This is the facade: one dependency line gives the core (traits, token
+//! model, token endpoint, manager, memory store), and features named after
+//! them add the provider adapters and stores as they land. See the
+//! [`authkit_core`] documentation for the parts, and `docs/` in the
+//! repository for the architecture.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub use authkit_core::*;
