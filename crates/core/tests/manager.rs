@@ -1,0 +1,669 @@
+//! The token manager's invariants (DESIGN.md), each with a test that fails if
+//! it breaks. The server is wiremock on 127.0.0.1 with a small stateful
+//! responder that issues numbered tokens and rotates refresh tokens.
+
+mod support;
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration as StdDuration;
+
+use async_trait::async_trait;
+use authkit_core::{
+    AccountKey, ClientAuth, Error, ExposeSecret, GenericProvider, ManualClock, MemoryStore,
+    Password, PasswordGrant, RefreshPolicy, StoreError, StoreLock, TokenEndpoint, TokenManager,
+    TokenSet, TokenStore,
+};
+use support::{assert_error_has_no_secrets, assert_no_secrets, quick_retries};
+use time::Duration;
+use wiremock::matchers::method;
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+const PASSWORD: &str = "right-password-123";
+
+/// What the test server has seen and issued.
+#[derive(Default)]
+struct Ledger {
+    issued: u32,
+    live_refresh_tokens: HashSet<String>,
+    presented_refresh_tokens: Vec<String>,
+    grants: Vec<String>,
+}
+
+#[derive(Clone)]
+struct TestServer {
+    ledger: Arc<Mutex<Ledger>>,
+    rotate: bool,
+    refresh_status: Option<u16>,
+    ttl: i64,
+}
+
+impl TestServer {
+    fn new() -> Self {
+        Self {
+            ledger: Arc::default(),
+            rotate: true,
+            refresh_status: None,
+            ttl: 3600,
+        }
+    }
+
+    fn requests(&self) -> usize {
+        self.ledger.lock().unwrap().grants.len()
+    }
+
+    fn count(&self, grant: &str) -> usize {
+        self.ledger
+            .lock()
+            .unwrap()
+            .grants
+            .iter()
+            .filter(|g| *g == grant)
+            .count()
+    }
+
+    fn presented(&self) -> Vec<String> {
+        self.ledger.lock().unwrap().presented_refresh_tokens.clone()
+    }
+
+    async fn start(self) -> (MockServer, Self) {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(self.clone())
+            .mount(&server)
+            .await;
+        (server, self)
+    }
+}
+
+fn refusal(description: &str) -> ResponseTemplate {
+    ResponseTemplate::new(400).set_body_json(serde_json::json!({
+        "error": "invalid_grant", "error_description": description
+    }))
+}
+
+impl Respond for TestServer {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let form: std::collections::HashMap<String, String> =
+            form_urlencoded::parse(&request.body).into_owned().collect();
+        let grant = form.get("grant_type").cloned().unwrap_or_default();
+        let mut ledger = self.ledger.lock().unwrap();
+        ledger.grants.push(grant.clone());
+        let mut keep_refresh = None;
+        match grant.as_str() {
+            "password" => {
+                if form.get("password").map(String::as_str) != Some(PASSWORD) {
+                    return refusal("Invalid user credentials");
+                }
+            }
+            "refresh_token" => {
+                let presented = form.get("refresh_token").cloned().unwrap_or_default();
+                ledger.presented_refresh_tokens.push(presented.clone());
+                if let Some(status) = self.refresh_status {
+                    return ResponseTemplate::new(status).set_body_string("upstream trouble");
+                }
+                if !ledger.live_refresh_tokens.contains(&presented) {
+                    return refusal("Token is not active");
+                }
+                if self.rotate {
+                    ledger.live_refresh_tokens.remove(&presented);
+                } else {
+                    keep_refresh = Some(presented);
+                }
+            }
+            _ => {
+                return ResponseTemplate::new(400)
+                    .set_body_json(serde_json::json!({"error": "unsupported_grant_type"}));
+            }
+        }
+        ledger.issued += 1;
+        let n = ledger.issued;
+        let mut body = serde_json::json!({
+            "access_token": format!("at-{n}-secret"),
+            "token_type": "Bearer",
+            "expires_in": self.ttl,
+        });
+        if keep_refresh.is_none() {
+            let rt = format!("rt-{n}-secret");
+            ledger.live_refresh_tokens.insert(rt.clone());
+            body["refresh_token"] = rt.into();
+        }
+        ResponseTemplate::new(200).set_body_json(body)
+    }
+}
+
+fn endpoint(server: &MockServer, clock: &ManualClock) -> TokenEndpoint {
+    TokenEndpoint::builder(format!("{}/token", server.uri()))
+        .client_auth(ClientAuth::public("api"))
+        .retry_policy(quick_retries(2))
+        .clock(Arc::new(clock.clone()))
+        .build()
+        .unwrap()
+}
+
+fn password_provider(server: &MockServer, clock: &ManualClock, password: &str) -> GenericProvider {
+    GenericProvider::new("test:alice", endpoint(server, clock))
+        .with_grant(PasswordGrant::new("alice", Password::new(password)))
+}
+
+fn manager_with(
+    provider: GenericProvider,
+    store: impl TokenStore + 'static,
+    clock: &ManualClock,
+) -> TokenManager {
+    TokenManager::builder(provider, store)
+        .clock(Arc::new(clock.clone()))
+        .build()
+}
+
+fn secrets_of(server: &TestServer) -> Vec<String> {
+    let issued = server.ledger.lock().unwrap().issued;
+    let mut all = vec![PASSWORD.to_owned()];
+    for n in 1..=issued {
+        all.push(format!("at-{n}-secret"));
+        all.push(format!("rt-{n}-secret"));
+    }
+    all
+}
+
+fn assert_clean(text: &str, server: &TestServer) {
+    let secrets = secrets_of(server);
+    assert_no_secrets(
+        text,
+        &secrets.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_thousand_callers_on_an_expired_token_cause_one_token_request() {
+    let clock = ManualClock::starting_now();
+    let (server, state) = TestServer::new().start().await;
+    let manager = manager_with(
+        password_provider(&server, &clock, PASSWORD),
+        MemoryStore::new(),
+        &clock,
+    );
+    assert_eq!(
+        manager.access_token().await.unwrap().expose_secret(),
+        "at-1-secret"
+    );
+
+    clock.advance(Duration::hours(2));
+    let callers: Vec<_> = (0..1000)
+        .map(|_| {
+            let manager = manager.clone();
+            tokio::spawn(async move { manager.access_token().await })
+        })
+        .collect();
+    for caller in callers {
+        let token = caller.await.unwrap().unwrap();
+        assert_eq!(token.expose_secret(), "at-2-secret");
+    }
+    assert_eq!(state.count("password"), 1);
+    assert_eq!(
+        state.count("refresh_token"),
+        1,
+        "one refresh for a thousand callers"
+    );
+    assert_clean(&format!("{manager:?}"), &state);
+}
+
+#[tokio::test]
+async fn a_fresh_token_is_served_from_memory_without_a_request() {
+    let clock = ManualClock::starting_now();
+    let (server, state) = TestServer::new().start().await;
+    let manager = manager_with(
+        password_provider(&server, &clock, PASSWORD),
+        MemoryStore::new(),
+        &clock,
+    );
+    for _ in 0..10 {
+        manager.access_token().await.unwrap();
+        clock.advance(Duration::minutes(1));
+    }
+    assert_eq!(state.requests(), 1);
+    assert!(manager.cached_access_token().is_some());
+}
+
+#[tokio::test]
+async fn an_old_refresh_token_is_never_sent_twice_and_each_rotation_is_stored() {
+    let clock = ManualClock::starting_now();
+    let (server, state) = TestServer::new().start().await;
+    let store = MemoryStore::new();
+    let manager = manager_with(
+        password_provider(&server, &clock, PASSWORD),
+        store.clone(),
+        &clock,
+    );
+    manager.access_token().await.unwrap();
+    for round in 2..=6 {
+        clock.advance(Duration::hours(2));
+        let token = manager.access_token().await.unwrap();
+        assert_eq!(token.expose_secret(), format!("at-{round}-secret"));
+        let stored = store
+            .load(&AccountKey::new("test:alice"))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            stored.refresh_token().unwrap().expose_secret(),
+            format!("rt-{round}-secret"),
+            "saved before use"
+        );
+    }
+    let presented = state.presented();
+    assert_eq!(
+        presented,
+        [
+            "rt-1-secret",
+            "rt-2-secret",
+            "rt-3-secret",
+            "rt-4-secret",
+            "rt-5-secret"
+        ]
+    );
+    assert_eq!(
+        presented.iter().collect::<HashSet<_>>().len(),
+        presented.len()
+    );
+    assert_eq!(state.count("password"), 1);
+}
+
+#[tokio::test]
+async fn a_refresh_without_a_refresh_token_keeps_the_old_one() {
+    let clock = ManualClock::starting_now();
+    let (server, state) = TestServer {
+        rotate: false,
+        ..TestServer::new()
+    }
+    .start()
+    .await;
+    let store = MemoryStore::new();
+    let manager = manager_with(
+        password_provider(&server, &clock, PASSWORD),
+        store.clone(),
+        &clock,
+    );
+    manager.access_token().await.unwrap();
+    for _ in 0..3 {
+        clock.advance(Duration::hours(2));
+        manager.access_token().await.unwrap();
+    }
+    assert_eq!(state.presented(), ["rt-1-secret"; 3]);
+    let stored = store
+        .load(&AccountKey::new("test:alice"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        stored.refresh_token().unwrap().expose_secret(),
+        "rt-1-secret"
+    );
+    assert_eq!(stored.access_token().expose_secret(), "at-4-secret");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inside_the_early_window_the_current_token_is_served_while_one_task_refreshes() {
+    let clock = ManualClock::starting_now();
+    let (server, state) = TestServer::new().start().await;
+    let manager = manager_with(
+        password_provider(&server, &clock, PASSWORD),
+        MemoryStore::new(),
+        &clock,
+    );
+    manager.access_token().await.unwrap();
+
+    // Two minutes before expiry: inside the five-minute window, still valid.
+    clock.advance(Duration::minutes(58));
+    for _ in 0..50 {
+        assert_eq!(
+            manager.access_token().await.unwrap().expose_secret(),
+            "at-1-secret"
+        );
+    }
+    // The background refresh lands; the new token is then served.
+    let mut waited = 0;
+    while manager
+        .cached_access_token()
+        .map(|t| t.expose_secret().to_owned())
+        != Some("at-2-secret".into())
+    {
+        tokio::time::sleep(StdDuration::from_millis(10)).await;
+        waited += 1;
+        assert!(waited < 500, "the background refresh never landed");
+    }
+    assert_eq!(state.count("refresh_token"), 1);
+}
+
+#[tokio::test]
+async fn a_failed_early_refresh_leaves_the_valid_token_in_service() {
+    let clock = ManualClock::starting_now();
+    let (server, state) = TestServer {
+        refresh_status: Some(500),
+        ..TestServer::new()
+    }
+    .start()
+    .await;
+    let manager = manager_with(
+        password_provider(&server, &clock, PASSWORD),
+        MemoryStore::new(),
+        &clock,
+    );
+    manager.access_token().await.unwrap();
+    clock.advance(Duration::minutes(58));
+    for _ in 0..20 {
+        assert_eq!(
+            manager.access_token().await.unwrap().expose_secret(),
+            "at-1-secret"
+        );
+        tokio::task::yield_now().await;
+    }
+    tokio::time::sleep(StdDuration::from_millis(100)).await;
+    assert_eq!(
+        manager.access_token().await.unwrap().expose_secret(),
+        "at-1-secret"
+    );
+    assert_eq!(
+        state.count("refresh_token"),
+        1,
+        "the failure is remembered, not retried on every call"
+    );
+}
+
+#[tokio::test]
+async fn repeated_wrong_passwords_do_not_hammer_the_server() {
+    let clock = ManualClock::starting_now();
+    let (server, state) = TestServer::new().start().await;
+    let manager = manager_with(
+        password_provider(&server, &clock, "wrong-password-456"),
+        MemoryStore::new(),
+        &clock,
+    );
+    for _ in 0..20 {
+        let error = manager.access_token().await.unwrap_err();
+        assert_eq!(error.oauth_error_code(), Some("invalid_grant"));
+        assert_error_has_no_secrets(&error, &["wrong-password-456"]);
+    }
+    assert_eq!(state.requests(), 1, "refusals are remembered");
+    clock.advance(Duration::seconds(2));
+    manager.access_token().await.unwrap_err();
+    assert_eq!(state.requests(), 2, "and tried again after the cooldown");
+    // The cooldown grows with each consecutive refusal.
+    clock.advance(Duration::seconds(1));
+    manager.access_token().await.unwrap_err();
+    assert_eq!(state.requests(), 2);
+    assert_no_secrets(&format!("{manager:?}"), &["wrong-password-456"]);
+}
+
+#[tokio::test]
+async fn a_refused_refresh_token_is_dropped_and_the_password_used_again() {
+    let clock = ManualClock::starting_now();
+    let (server, state) = TestServer::new().start().await;
+    let store = MemoryStore::new();
+    let manager = manager_with(
+        password_provider(&server, &clock, PASSWORD),
+        store.clone(),
+        &clock,
+    );
+    manager.access_token().await.unwrap();
+    // The server forgets the session (restart, admin logout).
+    state.ledger.lock().unwrap().live_refresh_tokens.clear();
+    clock.advance(Duration::hours(2));
+    assert_eq!(
+        manager.access_token().await.unwrap().expose_secret(),
+        "at-2-secret"
+    );
+    assert_eq!(state.presented(), ["rt-1-secret"]);
+    assert_eq!(state.count("password"), 2);
+    clock.advance(Duration::hours(2));
+    manager.access_token().await.unwrap();
+    assert_eq!(
+        state.presented(),
+        ["rt-1-secret", "rt-2-secret"],
+        "the dead token was never sent again"
+    );
+}
+
+#[tokio::test]
+async fn without_an_unattended_grant_a_refused_refresh_token_means_sign_in_again() {
+    let clock = ManualClock::starting_now();
+    let (server, state) = TestServer::new().start().await;
+    let store = MemoryStore::new();
+    // Seed the store as a browser sign-in would have.
+    let seeded = password_provider(&server, &clock, PASSWORD);
+    let tokens = authkit_core::TokenProvider::authenticate(&seeded)
+        .await
+        .unwrap();
+    store
+        .save(&AccountKey::new("test:alice"), &tokens)
+        .await
+        .unwrap();
+    state.ledger.lock().unwrap().live_refresh_tokens.clear();
+
+    let provider = GenericProvider::new("test:alice", endpoint(&server, &clock));
+    let manager = manager_with(provider, store.clone(), &clock);
+    assert_eq!(
+        manager.access_token().await.unwrap().expose_secret(),
+        "at-1-secret"
+    );
+    clock.advance(Duration::hours(2));
+    let error = manager.access_token().await.unwrap_err();
+    assert!(matches!(error, Error::SignInRequired { .. }), "{error:?}");
+    let stored = store
+        .load(&AccountKey::new("test:alice"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        stored.refresh_token().is_none(),
+        "the refused refresh token is forgotten"
+    );
+    assert_clean(&format!("{error:?} {error}"), &state);
+}
+
+#[tokio::test]
+async fn invalidate_forces_a_refresh_and_the_rejected_token_is_not_reused() {
+    let clock = ManualClock::starting_now();
+    let (server, state) = TestServer::new().start().await;
+    let store = MemoryStore::new();
+    let manager = manager_with(
+        password_provider(&server, &clock, PASSWORD),
+        store.clone(),
+        &clock,
+    );
+    let first = manager.access_token().await.unwrap();
+    manager.invalidate();
+    let second = manager.access_token().await.unwrap();
+    assert_eq!(
+        second.expose_secret(),
+        "at-2-secret",
+        "the store still held at-1 but it was rejected"
+    );
+    assert_eq!(state.count("refresh_token"), 1);
+    // A late 401 for the old token does not throw away the new one.
+    manager.invalidate_token(&first);
+    assert_eq!(
+        manager.access_token().await.unwrap().expose_secret(),
+        "at-2-secret"
+    );
+    assert_eq!(state.requests(), 2);
+}
+
+#[tokio::test]
+async fn managers_sharing_a_store_refresh_once_between_them() {
+    let clock = ManualClock::starting_now();
+    let (server, state) = TestServer::new().start().await;
+    let store = MemoryStore::new();
+    let a = manager_with(
+        password_provider(&server, &clock, PASSWORD),
+        store.clone(),
+        &clock,
+    );
+    let b = manager_with(
+        password_provider(&server, &clock, PASSWORD),
+        store.clone(),
+        &clock,
+    );
+    a.access_token().await.unwrap();
+    assert_eq!(
+        b.access_token().await.unwrap().expose_secret(),
+        "at-1-secret",
+        "b found a's tokens in the store"
+    );
+    clock.advance(Duration::hours(2));
+    let (ta, tb) = tokio::join!(a.access_token(), b.access_token());
+    assert_eq!(ta.unwrap().expose_secret(), "at-2-secret");
+    assert_eq!(tb.unwrap().expose_secret(), "at-2-secret");
+    assert_eq!(state.requests(), 2, "one sign-in and one refresh in all");
+    assert_eq!(state.presented(), ["rt-1-secret"]);
+}
+
+/// A store whose saves fail once told to, like a full disk.
+#[derive(Debug, Clone, Default)]
+struct FlakyStore {
+    inner: MemoryStore,
+    fail_saves: Arc<std::sync::atomic::AtomicBool>,
+}
+
+#[derive(Debug)]
+struct FlakyLock {
+    inner: Box<dyn StoreLock>,
+    fail: bool,
+}
+
+#[async_trait]
+impl StoreLock for FlakyLock {
+    async fn save(&mut self, tokens: &TokenSet) -> Result<(), StoreError> {
+        if self.fail {
+            return Err(StoreError::Io {
+                operation: "writing".into(),
+                location: "/tmp/tokens".into(),
+                message: "No space left on device".into(),
+            });
+        }
+        self.inner.save(tokens).await
+    }
+}
+
+#[async_trait]
+impl TokenStore for FlakyStore {
+    async fn load(&self, key: &AccountKey) -> Result<Option<TokenSet>, StoreError> {
+        self.inner.load(key).await
+    }
+    async fn save(&self, key: &AccountKey, tokens: &TokenSet) -> Result<(), StoreError> {
+        self.inner.save(key, tokens).await
+    }
+    async fn remove(&self, key: &AccountKey) -> Result<(), StoreError> {
+        self.inner.remove(key).await
+    }
+    async fn lock(&self, key: &AccountKey) -> Result<Box<dyn StoreLock>, StoreError> {
+        Ok(Box::new(FlakyLock {
+            inner: self.inner.lock(key).await?,
+            fail: self.fail_saves.load(std::sync::atomic::Ordering::SeqCst),
+        }))
+    }
+}
+
+#[tokio::test]
+async fn a_save_that_fails_after_a_rotation_is_a_loud_error_and_the_set_stays_in_memory() {
+    let clock = ManualClock::starting_now();
+    let (server, state) = TestServer::new().start().await;
+    let store = FlakyStore::default();
+    let manager = manager_with(
+        password_provider(&server, &clock, PASSWORD),
+        store.clone(),
+        &clock,
+    );
+    manager.access_token().await.unwrap();
+
+    store
+        .fail_saves
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    clock.advance(Duration::hours(2));
+    let error = manager.access_token().await.unwrap_err();
+    assert!(matches!(error, Error::UnsavedRotation { .. }), "{error:?}");
+    assert!(!error.is_retryable());
+    assert_clean(&format!("{error:?} {error}"), &state);
+
+    // The rotated set is kept: served from memory, and its refresh token is the one used next.
+    assert_eq!(
+        manager.access_token().await.unwrap().expose_secret(),
+        "at-2-secret"
+    );
+    store
+        .fail_saves
+        .store(false, std::sync::atomic::Ordering::SeqCst);
+    clock.advance(Duration::hours(2));
+    assert_eq!(
+        manager.access_token().await.unwrap().expose_secret(),
+        "at-3-secret"
+    );
+    assert_eq!(state.presented(), ["rt-1-secret", "rt-2-secret"]);
+    let stored = store
+        .load(&AccountKey::new("test:alice"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        stored.refresh_token().unwrap().expose_secret(),
+        "rt-3-secret"
+    );
+}
+
+#[tokio::test]
+async fn sign_out_forgets_the_account() {
+    let clock = ManualClock::starting_now();
+    let (server, state) = TestServer::new().start().await;
+    let store = MemoryStore::new();
+    let manager = manager_with(
+        password_provider(&server, &clock, PASSWORD),
+        store.clone(),
+        &clock,
+    );
+    manager.access_token().await.unwrap();
+    manager.sign_out().await.unwrap();
+    assert!(
+        store
+            .load(&AccountKey::new("test:alice"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(manager.cached_access_token().is_none());
+    manager.access_token().await.unwrap();
+    assert_eq!(state.count("password"), 2);
+}
+
+#[tokio::test]
+async fn the_refresh_policy_is_configurable() {
+    let clock = ManualClock::starting_now();
+    let (server, state) = TestServer::new().start().await;
+    let manager = TokenManager::builder(
+        password_provider(&server, &clock, PASSWORD),
+        MemoryStore::new(),
+    )
+    .clock(Arc::new(clock.clone()))
+    .refresh_policy(RefreshPolicy {
+        refresh_margin: StdDuration::from_secs(30 * 60),
+        refresh_jitter: StdDuration::ZERO,
+        ..RefreshPolicy::default()
+    })
+    .build();
+    manager.access_token().await.unwrap();
+    clock.advance(Duration::minutes(29));
+    manager.access_token().await.unwrap();
+    tokio::time::sleep(StdDuration::from_millis(50)).await;
+    assert_eq!(state.requests(), 1);
+    clock.advance(Duration::minutes(2));
+    manager.access_token().await.unwrap();
+    let mut waited = 0;
+    while state.requests() < 2 && waited < 200 {
+        tokio::time::sleep(StdDuration::from_millis(10)).await;
+        waited += 1;
+    }
+    assert_eq!(
+        state.count("refresh_token"),
+        1,
+        "inside the 30-minute window a refresh starts"
+    );
+}
