@@ -1,0 +1,120 @@
+//! The quickstart: the whole life of a token, offline.
+//!
+//! An authorization server runs inside this process (the testkit's
+//! `MockAuthServer`, posing as a Keycloak realm with rotating, single-use
+//! refresh tokens), and the program walks through what authkit does for an
+//! API client: sign in with the password grant, save to a store, serve from
+//! memory, refresh with rotation, survive a refresh token that the server
+//! refuses, and recover.
+//!
+//! Run it with `cargo run --example quickstart`.
+
+use std::time::Duration;
+
+use authkit::{
+    ClientAuth, GenericProvider, MemoryStore, Password, PasswordGrant, TokenEndpoint, TokenManager,
+    TokenProvider, TokenStore,
+};
+use authkit_testkit::{MockAuthServer, MockClient, ResponseStyle};
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // 1. An authorization server on 127.0.0.1, in this process.
+    let server = MockAuthServer::builder()
+        .token_path("/realms/demo/protocol/openid-connect/token")
+        .style(ResponseStyle::Keycloak)
+        .user("alice@example.com", "correct horse battery staple")
+        .client(MockClient::public("api"))
+        .access_ttl(Duration::from_secs(3600))
+        .start()
+        .await;
+    println!(
+        "1. A Keycloak-like server is listening at {}",
+        server.token_url()
+    );
+
+    // 2. The parts: an endpoint, a provider for one account, a store, a manager.
+    let endpoint = TokenEndpoint::builder(server.token_url())
+        .client_auth(ClientAuth::public("api"))
+        .clock(server.shared_clock())
+        .build()?;
+    let provider =
+        GenericProvider::new("demo:alice@example.com", endpoint).with_grant(PasswordGrant::new(
+            "alice@example.com",
+            Password::new("correct horse battery staple"),
+        ));
+    let store = MemoryStore::new();
+    let manager = TokenManager::builder(provider.clone(), store.clone())
+        .clock(server.shared_clock())
+        .build();
+    println!(
+        "2. A TokenManager for {} keeps its tokens in a store",
+        manager.account_key()
+    );
+
+    // 3. The first call signs in with the password grant and saves the set.
+    let first = manager.token_set().await?;
+    let stored = store
+        .load(manager.account_key())
+        .await?
+        .ok_or("nothing was stored")?;
+    println!(
+        "3. Signed in with the password grant: an access token valid for {} min, saved to the store (refresh token kept: {})",
+        (first.expires_at() - first.issued_at()).whole_minutes(),
+        stored.refresh_token().is_some()
+    );
+    println!("   Debug never shows a secret: {:?}", first.access_token());
+
+    // 4. Every later call is served from memory.
+    for _ in 0..1000 {
+        manager.access_token().await?;
+    }
+    println!(
+        "4. 1000 more calls served from memory; the server has seen {} request(s)",
+        server.log().len()
+    );
+
+    // 5. An hour later the token is stale: one refresh, and the server rotates the refresh token.
+    server.clock().advance(time::Duration::minutes(61));
+    let refreshed = manager.token_set().await?;
+    let stored = store
+        .load(manager.account_key())
+        .await?
+        .ok_or("nothing was stored")?;
+    let rotated = !stored
+        .refresh_token()
+        .zip(first.refresh_token())
+        .is_some_and(|(a, b)| a.same_secret(b));
+    println!(
+        "5. After 61 minutes: refreshed (refresh requests: {}), new refresh token saved before use: {}",
+        server.log().count("refresh_token"),
+        rotated && stored.access_token().same_secret(refreshed.access_token())
+    );
+
+    // 6. Someone replays the spent refresh token: the server refuses it and,
+    //    suspecting theft, revokes the whole family, our new token included.
+    let spent = first.refresh_token().ok_or("no refresh token")?;
+    match provider.refresh(spent).await {
+        Ok(_) => println!("6. Unexpected: the server accepted a spent refresh token"),
+        Err(error) => println!("6. Replaying the spent refresh token is refused: {error}"),
+    }
+
+    // 7. At the next expiry the manager's refresh is refused too; it drops the
+    //    dead refresh token and signs in again with the password.
+    server.clock().advance(time::Duration::minutes(61));
+    let recovered = manager.access_token().await?;
+    println!(
+        "7. Recovered: the refresh was refused ({} refusal(s) in all), so the manager signed in again; the new token is live: {}",
+        server.log().refusals("invalid_grant"),
+        server.is_access_token_active(&recovered)
+    );
+
+    let log = server.log();
+    println!(
+        "Done. The server saw {} requests: {} password, {} refresh (one of them the replay in step 6).",
+        log.len(),
+        log.count("password"),
+        log.count("refresh_token"),
+    );
+    Ok(())
+}
