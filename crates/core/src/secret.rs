@@ -32,6 +32,12 @@ macro_rules! secret_newtype {
                 Self(Arc::new(SecretString::from(value.into())))
             }
 
+            /// A copy that shares nothing with this one (no reference count),
+            /// so threads holding copies never touch the same cache line.
+            pub fn deep_copy(&self) -> Self {
+                Self::new(self.0.expose_secret())
+            }
+
             /// Whether two secrets hold the same value, without exposing either.
             pub fn same_secret(&self, other: &Self) -> bool {
                 Arc::ptr_eq(&self.0, &other.0)

@@ -99,27 +99,27 @@ impl TokenManager {
     /// A valid access token: from memory when fresh, otherwise after one
     /// refresh shared with every concurrent caller.
     pub async fn access_token(&self) -> Result<AccessToken, Error> {
-        let now = self.inner.clock.now();
+        let now = self.inner.clock.now_unix_nanos();
         if let Some(cached) = &*self.inner.cache.load() {
-            if now < cached.refresh_at {
-                return Ok(cached.tokens.access_token().clone());
+            if now < cached.refresh_at_nanos {
+                return Ok(cached.access_token());
             }
-            if now < cached.usable_until {
-                self.inner.refresh_in_background(now);
-                return Ok(cached.tokens.access_token().clone());
+            if now < cached.usable_until_nanos {
+                self.inner.refresh_in_background(self.inner.now());
+                return Ok(cached.access_token());
             }
         }
-        self.inner.wait_for_tokens(now).await
+        self.inner.wait_for_tokens(self.inner.now()).await
     }
 
-    /// The access token if one is fresh in memory, without any I/O or waiting.
+    /// The access token if one is usable in memory, without any I/O or waiting.
     pub fn cached_access_token(&self) -> Option<AccessToken> {
-        let now = self.inner.clock.now();
+        let now = self.inner.clock.now_unix_nanos();
         let cached = self.inner.cache.load();
         cached
             .as_ref()
-            .filter(|c| now < c.usable_until)
-            .map(|c| c.tokens.access_token().clone())
+            .filter(|c| now < c.usable_until_nanos)
+            .map(|c| c.access_token())
     }
 
     /// The whole current token set (for status displays), after making sure

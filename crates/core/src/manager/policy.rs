@@ -1,9 +1,13 @@
 //! When a token counts as stale, and how long failures are remembered.
 
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use time::OffsetDateTime;
 
+use crate::clock::unix_nanos;
+use crate::secret::AccessToken;
 use crate::token::TokenSet;
 
 /// When the [`crate::TokenManager`] refreshes, and how it backs off.
@@ -44,12 +48,39 @@ impl Default for RefreshPolicy {
     }
 }
 
-/// A token set with the instants that govern it.
+/// A token set with the instants that govern it, also as Unix nanoseconds
+/// for the hot path's comparisons, and the access token striped across cache
+/// lines (see [`Cached::access_token`]).
 #[derive(Debug)]
 pub(crate) struct Cached {
     pub(crate) tokens: TokenSet,
     pub(crate) refresh_at: OffsetDateTime,
-    pub(crate) usable_until: OffsetDateTime,
+    pub(crate) refresh_at_nanos: i64,
+    pub(crate) usable_until_nanos: i64,
+    stripes: Box<[Stripe]>,
+}
+
+/// One copy of the access token on a cache line of its own.
+#[derive(Debug)]
+#[repr(align(128))]
+struct Stripe(AccessToken);
+
+/// How many copies of the access token a cached set keeps: one per core, up
+/// to 32.
+fn stripe_count() -> usize {
+    static COUNT: OnceLock<usize> = OnceLock::new();
+    *COUNT.get_or_init(|| {
+        std::thread::available_parallelism()
+            .map_or(4, |n| n.get())
+            .clamp(1, 32)
+    })
+}
+
+thread_local! {
+    static STRIPE_INDEX: usize = {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    };
 }
 
 impl RefreshPolicy {
@@ -64,11 +95,7 @@ impl RefreshPolicy {
         let jitter = share(self.refresh_jitter, 4) * fastrand::f64();
         let refresh_at =
             (tokens.expires_at() - share(self.refresh_margin, 2) - jitter).min(usable_until);
-        Cached {
-            tokens,
-            refresh_at,
-            usable_until,
-        }
+        Cached::new(tokens, refresh_at, usable_until)
     }
 
     pub(crate) fn cooldown(&self, consecutive_failures: u32) -> Duration {
@@ -81,13 +108,36 @@ impl RefreshPolicy {
 }
 
 impl Cached {
+    fn new(tokens: TokenSet, refresh_at: OffsetDateTime, usable_until: OffsetDateTime) -> Self {
+        let stripes = (0..stripe_count())
+            .map(|_| Stripe(tokens.access_token().deep_copy()))
+            .collect();
+        Cached {
+            tokens,
+            refresh_at,
+            refresh_at_nanos: unix_nanos(refresh_at),
+            usable_until_nanos: unix_nanos(usable_until),
+            stripes,
+        }
+    }
+
+    /// The access token, for handing out. Handing out a token bumps a
+    /// reference count; if every thread bumped the same one, the cache line
+    /// holding it would bounce between cores and the hot path would slow
+    /// down several times when all threads call at once. Each thread uses the
+    /// copy of its own stripe instead.
+    pub(crate) fn access_token(&self) -> AccessToken {
+        let index = STRIPE_INDEX.with(|i| *i) % self.stripes.len();
+        self.stripes[index].0.clone()
+    }
+
     /// An unusable copy that keeps the tokens (for their refresh token).
     pub(crate) fn revoked(&self) -> Cached {
-        Cached {
-            tokens: self.tokens.clone(),
-            refresh_at: OffsetDateTime::UNIX_EPOCH,
-            usable_until: OffsetDateTime::UNIX_EPOCH,
-        }
+        Cached::new(
+            self.tokens.clone(),
+            OffsetDateTime::UNIX_EPOCH,
+            OffsetDateTime::UNIX_EPOCH,
+        )
     }
 }
 
@@ -111,7 +161,10 @@ mod tests {
         let policy = RefreshPolicy::default();
         let c = policy.schedule(set(3600));
         let expires = c.tokens.expires_at();
-        assert_eq!(c.usable_until, expires - time::Duration::seconds(10));
+        assert_eq!(
+            c.usable_until_nanos,
+            unix_nanos(expires - time::Duration::seconds(10))
+        );
         assert!(c.refresh_at <= expires - time::Duration::seconds(300));
         assert!(c.refresh_at >= expires - time::Duration::seconds(330));
     }
@@ -125,7 +178,10 @@ mod tests {
             "{:?}",
             c.refresh_at - issued
         );
-        assert_eq!(c.usable_until, issued + time::Duration::seconds(54));
+        assert_eq!(
+            c.usable_until_nanos,
+            unix_nanos(issued + time::Duration::seconds(54))
+        );
     }
 
     #[test]
