@@ -115,7 +115,10 @@ mod tests {
         let precise = unix_nanos(clock.now());
         let coarse = clock.now_unix_nanos();
         // A coarse clock lags by at most a scheduler tick; allow a generous bound.
-        assert!((precise - coarse).abs() < 50_000_000, "{precise} vs {coarse}");
+        assert!(
+            (precise - coarse).abs() < 50_000_000,
+            "{precise} vs {coarse}"
+        );
     }
 
     #[test]
@@ -123,7 +126,10 @@ mod tests {
         let clock = ManualClock::new(OffsetDateTime::UNIX_EPOCH);
         assert_eq!(clock.now_unix_nanos(), 0);
         clock.advance(Duration::seconds(90));
-        assert_eq!(clock.now(), OffsetDateTime::UNIX_EPOCH + Duration::seconds(90));
+        assert_eq!(
+            clock.now(),
+            OffsetDateTime::UNIX_EPOCH + Duration::seconds(90)
+        );
         assert_eq!(clock.now_unix_nanos(), 90_000_000_000);
     }
 }

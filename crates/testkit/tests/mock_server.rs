@@ -1,0 +1,458 @@
+//! The mock authorization server behaves like the real servers it stands in
+//! for. Clients talk to it through the core's own `TokenEndpoint`.
+
+use std::time::Duration;
+
+use authkit_core::{
+    AuthorizationCode, AuthorizationCodeGrant, BasicEncoding, ClientAuth, ClientCredentialsGrant,
+    ClientSecret, Error, ExposeSecret, Password, PasswordGrant, PkceVerifier, RefreshToken,
+    RefreshTokenGrant, RetryPolicy, State, TokenEndpoint, TokenSet,
+};
+use authkit_testkit::{
+    ClientAuthUsed, Fault, MockAuthServer, MockClient, RefreshPolicy, ResponseStyle,
+};
+
+const REDIRECT: &str = "http://127.0.0.1:8765/callback";
+
+fn endpoint(server: &MockAuthServer, auth: ClientAuth) -> TokenEndpoint {
+    TokenEndpoint::builder(server.token_url())
+        .client_auth(auth)
+        .clock(server.shared_clock())
+        .retry_policy(RetryPolicy {
+            max_attempts: 2,
+            initial_backoff: Duration::from_millis(5),
+            max_backoff: Duration::from_millis(10),
+            max_elapsed: Duration::from_secs(2),
+        })
+        .timeout(Duration::from_secs(2))
+        .build()
+        .unwrap()
+}
+
+fn public() -> ClientAuth {
+    ClientAuth::public("api")
+}
+
+async fn basic_server() -> MockAuthServer {
+    MockAuthServer::builder()
+        .user("alice", "pw")
+        .client(MockClient::public("api").redirect_uri(REDIRECT))
+        .start()
+        .await
+}
+
+async fn sign_in(server: &MockAuthServer) -> TokenSet {
+    endpoint(server, public())
+        .request(&PasswordGrant::new("alice", Password::new("pw")))
+        .await
+        .unwrap()
+}
+
+fn rt(tokens: &TokenSet) -> RefreshToken {
+    tokens.refresh_token().unwrap().clone()
+}
+
+async fn refresh(server: &MockAuthServer, token: &RefreshToken) -> Result<TokenSet, Error> {
+    endpoint(server, public())
+        .request(&RefreshTokenGrant::new(token.clone()))
+        .await
+}
+
+/// Calls `GET /authorize` without following the redirect; returns the status
+/// and the redirect's query parameters.
+async fn authorize(
+    server: &MockAuthServer,
+    query: &[(&str, &str)],
+) -> (u16, Vec<(String, String)>) {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let response = client
+        .get(server.authorize_url())
+        .query(query)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let params = response
+        .headers()
+        .get("location")
+        .map(|l| {
+            url::Url::parse(l.to_str().unwrap())
+                .unwrap()
+                .query_pairs()
+                .into_owned()
+                .collect()
+        })
+        .unwrap_or_default();
+    (status, params)
+}
+
+fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    params
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+#[tokio::test]
+async fn the_authorization_code_flow_with_pkce_works_once() {
+    let server = basic_server().await;
+    let verifier = PkceVerifier::generate();
+    let state = State::generate();
+    let challenge = verifier.challenge();
+    let (status, params) = authorize(
+        &server,
+        &[
+            ("response_type", "code"),
+            ("client_id", "api"),
+            ("redirect_uri", REDIRECT),
+            ("state", state.as_str()),
+            ("code_challenge", challenge.as_str()),
+            ("code_challenge_method", "S256"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 302);
+    assert!(state.matches(param(&params, "state").unwrap()));
+    let code = AuthorizationCode::new(param(&params, "code").unwrap());
+    let grant = AuthorizationCodeGrant::new(code, REDIRECT).with_pkce_verifier(verifier);
+    let tokens = endpoint(&server, public()).request(&grant).await.unwrap();
+    assert!(server.is_access_token_active(tokens.access_token()));
+
+    let replay = endpoint(&server, public())
+        .request(&grant)
+        .await
+        .unwrap_err();
+    assert_eq!(replay.oauth_error_code(), Some("invalid_grant"));
+    assert!(
+        !server.is_access_token_active(tokens.access_token()),
+        "a replayed code revokes what it issued"
+    );
+}
+
+#[tokio::test]
+async fn codes_are_bound_to_verifier_redirect_uri_and_lifetime() {
+    let server = basic_server().await;
+    let verifier = PkceVerifier::generate();
+    let exchange = |code: AuthorizationCode, redirect: &str, verifier: Option<PkceVerifier>| {
+        let mut grant = AuthorizationCodeGrant::new(code, redirect);
+        if let Some(v) = verifier {
+            grant = grant.with_pkce_verifier(v);
+        }
+        let endpoint = endpoint(&server, public());
+        async move { endpoint.request(&grant).await }
+    };
+    let code = server.issue_authorization_code("api", REDIRECT, Some(&verifier.challenge()));
+    let wrong_verifier = exchange(code, REDIRECT, Some(PkceVerifier::generate()))
+        .await
+        .unwrap_err();
+    assert_eq!(wrong_verifier.oauth_error_code(), Some("invalid_grant"));
+
+    let code = server.issue_authorization_code("api", REDIRECT, Some(&verifier.challenge()));
+    let missing_verifier = exchange(code, REDIRECT, None).await.unwrap_err();
+    assert_eq!(missing_verifier.oauth_error_code(), Some("invalid_grant"));
+
+    let code = server.issue_authorization_code("api", REDIRECT, None);
+    let other_redirect = exchange(code, "http://127.0.0.1:8765/callback/", None)
+        .await
+        .unwrap_err();
+    assert_eq!(other_redirect.oauth_error_code(), Some("invalid_grant"));
+
+    let code = server.issue_authorization_code("api", REDIRECT, None);
+    server.clock().advance(time::Duration::minutes(2));
+    let expired = exchange(code, REDIRECT, None).await.unwrap_err();
+    assert_eq!(expired.oauth_error_code(), Some("invalid_grant"));
+
+    let code = server.issue_authorization_code("api", REDIRECT, Some(&verifier.challenge()));
+    exchange(code, REDIRECT, Some(verifier)).await.unwrap();
+}
+
+#[tokio::test]
+async fn the_authorization_endpoint_refuses_unregistered_redirects_and_can_deny() {
+    let server = basic_server().await;
+    let (status, params) = authorize(
+        &server,
+        &[
+            ("response_type", "code"),
+            ("client_id", "api"),
+            ("redirect_uri", "https://evil.example/cb"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(params.is_empty(), "never redirects to an unregistered URI");
+
+    server.deny_next_authorization();
+    let (status, params) = authorize(
+        &server,
+        &[
+            ("response_type", "code"),
+            ("client_id", "api"),
+            ("redirect_uri", REDIRECT),
+            ("state", "xyz"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 302);
+    assert_eq!(param(&params, "error"), Some("access_denied"));
+    assert_eq!(param(&params, "state"), Some("xyz"));
+}
+
+#[tokio::test]
+async fn reuse_of_a_spent_refresh_token_revokes_the_family() {
+    let server = basic_server().await;
+    let first = sign_in(&server).await;
+    let second = refresh(&server, &rt(&first)).await.unwrap();
+    let replay = refresh(&server, &rt(&first)).await.unwrap_err();
+    assert!(replay.is_refresh_token_rejected());
+    let newest = refresh(&server, &rt(&second)).await.unwrap_err();
+    assert!(
+        newest.is_refresh_token_rejected(),
+        "the newer token died with its family"
+    );
+    assert!(!server.is_access_token_active(second.access_token()));
+    assert!(server.log().any_refresh_token_sent_twice());
+}
+
+#[tokio::test]
+async fn without_reuse_detection_only_the_spent_token_dies() {
+    let server = MockAuthServer::builder()
+        .user("alice", "pw")
+        .client(MockClient::public("api"))
+        .refresh_policy(RefreshPolicy {
+            rotate: true,
+            reuse_detection: false,
+        })
+        .start()
+        .await;
+    let first = sign_in(&server).await;
+    let second = refresh(&server, &rt(&first)).await.unwrap();
+    refresh(&server, &rt(&first)).await.unwrap_err();
+    refresh(&server, &rt(&second)).await.unwrap();
+}
+
+#[tokio::test]
+async fn without_rotation_the_response_omits_the_refresh_token() {
+    let server = MockAuthServer::builder()
+        .user("alice", "pw")
+        .client(MockClient::public("api"))
+        .refresh_policy(RefreshPolicy {
+            rotate: false,
+            reuse_detection: false,
+        })
+        .start()
+        .await;
+    let first = sign_in(&server).await;
+    let second = refresh(&server, &rt(&first)).await.unwrap();
+    assert!(second.refresh_token().is_none());
+    refresh(&server, &rt(&first)).await.unwrap();
+}
+
+#[tokio::test]
+async fn refresh_tokens_expire_on_the_server_clock() {
+    let server = MockAuthServer::builder()
+        .user("alice", "pw")
+        .client(MockClient::public("api"))
+        .refresh_ttl(Some(Duration::from_secs(600)))
+        .invalid_grant_status(401)
+        .start()
+        .await;
+    let first = sign_in(&server).await;
+    server.clock().advance(time::Duration::minutes(11));
+    let error = refresh(&server, &rt(&first)).await.unwrap_err();
+    assert!(error.is_refresh_token_rejected());
+    assert!(matches!(&error, Error::Refused { refusal, .. } if refusal.status() == 401));
+}
+
+#[tokio::test]
+async fn clients_must_authenticate_as_registered() {
+    let server = MockAuthServer::builder()
+        .client(MockClient::basic(
+            "rfc",
+            "s:c&t",
+            BasicEncoding::FormUrlEncoded,
+        ))
+        .client(MockClient::basic("wso2", "s:c&t", BasicEncoding::Raw))
+        .client(MockClient::secret_in_body("body", "s:c&t").allow_grants(["password"]))
+        .start()
+        .await;
+    let secret = || ClientSecret::new("s:c&t");
+    let cc = ClientCredentialsGrant::new();
+    endpoint(
+        &server,
+        ClientAuth::BasicEncoded {
+            client_id: "rfc".into(),
+            client_secret: secret(),
+        },
+    )
+    .request(&cc)
+    .await
+    .unwrap();
+    endpoint(
+        &server,
+        ClientAuth::BasicRaw {
+            client_id: "wso2".into(),
+            client_secret: secret(),
+        },
+    )
+    .request(&cc)
+    .await
+    .unwrap();
+    let wrong_encoding = endpoint(
+        &server,
+        ClientAuth::BasicEncoded {
+            client_id: "wso2".into(),
+            client_secret: secret(),
+        },
+    )
+    .request(&cc)
+    .await
+    .unwrap_err();
+    assert_eq!(wrong_encoding.oauth_error_code(), Some("invalid_client"));
+    let not_allowed = endpoint(
+        &server,
+        ClientAuth::Body {
+            client_id: "body".into(),
+            client_secret: secret(),
+        },
+    )
+    .request(&cc)
+    .await
+    .unwrap_err();
+    assert_eq!(not_allowed.oauth_error_code(), Some("unauthorized_client"));
+    let no_secret = endpoint(&server, ClientAuth::public("rfc"))
+        .request(&cc)
+        .await
+        .unwrap_err();
+    assert_eq!(no_secret.oauth_error_code(), Some("invalid_client"));
+
+    let log = server.log();
+    let used: Vec<ClientAuthUsed> = log.entries().iter().map(|e| e.client_auth).collect();
+    assert_eq!(
+        used,
+        [
+            ClientAuthUsed::Basic,
+            ClientAuthUsed::Basic,
+            ClientAuthUsed::Basic,
+            ClientAuthUsed::SecretInBody,
+            ClientAuthUsed::PublicId
+        ]
+    );
+    assert!(!format!("{log:?}").contains("s:c&t"));
+}
+
+#[tokio::test]
+async fn response_styles_look_like_their_servers() {
+    let keycloak = MockAuthServer::builder()
+        .style(ResponseStyle::Keycloak)
+        .user("alice", "pw")
+        .client(MockClient::public("api"))
+        .start()
+        .await;
+    let tokens = sign_in(&keycloak).await;
+    assert!(tokens.extra().contains_key("session_state"));
+    assert_eq!(tokens.extra()["not-before-policy"], 0);
+    assert_eq!(
+        tokens.refresh_expires_at().unwrap() - tokens.issued_at(),
+        time::Duration::days(7)
+    );
+
+    let manager = MockAuthServer::builder()
+        .style(ResponseStyle::ApiManager)
+        .user("alice", "pw")
+        .client(MockClient::public("api"))
+        .start()
+        .await;
+    let plain = sign_in(&manager).await;
+    assert_eq!(plain.scopes().unwrap(), ["default"]);
+    assert!(plain.id_token().is_none());
+    let openid = endpoint(&manager, public())
+        .request(&PasswordGrant::new("alice", Password::new("pw")).with_scopes(["openid"]))
+        .await
+        .unwrap();
+    assert_eq!(openid.scopes().unwrap(), ["openid"]);
+    assert!(openid.id_token().is_some());
+}
+
+#[tokio::test]
+async fn injected_faults_reach_the_client_as_classified_errors() {
+    let server = basic_server().await;
+    let password = PasswordGrant::new("alice", Password::new("pw"));
+    let cases: Vec<(Fault, fn(&Error) -> bool)> = vec![
+        (Fault::ServerError(502), |e| {
+            matches!(e, Error::ServerFailure { status: 502, .. })
+        }),
+        (
+            Fault::RateLimited {
+                retry_after_secs: 3600,
+            },
+            |e| matches!(e, Error::RateLimited { .. }),
+        ),
+        (Fault::TruncatedJson, |e| {
+            matches!(e, Error::MalformedResponse { .. })
+        }),
+        (Fault::HtmlLoginPage, |e| {
+            matches!(e, Error::NotOAuth { status: 200, .. })
+        }),
+        (
+            Fault::ErrorIn200 {
+                code: "invalid_scope".into(),
+            },
+            |e| e.oauth_error_code() == Some("invalid_scope"),
+        ),
+        (Fault::HugeBody, |e| {
+            matches!(e, Error::ResponseTooLarge { .. })
+        }),
+        (Fault::Delay(Duration::from_secs(5)), |e| {
+            matches!(e, Error::Network(_))
+        }),
+    ];
+    for (fault, expected) in cases {
+        server.inject_n(fault.clone(), 2);
+        let error = endpoint(&server, public())
+            .request(&password)
+            .await
+            .unwrap_err();
+        assert!(expected(&error), "{fault:?} gave {error:?}");
+        // Drain what the client did not consume, so the next case starts clean.
+        while endpoint(&server, public())
+            .request(&password)
+            .await
+            .is_err()
+        {}
+    }
+    server.inject(Fault::ServerError(503));
+    let tokens = endpoint(&server, public())
+        .request(&password)
+        .await
+        .unwrap();
+    assert!(
+        server.is_access_token_active(tokens.access_token()),
+        "a 503 is retried and then succeeds"
+    );
+}
+
+#[tokio::test]
+async fn the_request_log_counts_and_never_prints_secrets() {
+    let server = basic_server().await;
+    let first = sign_in(&server).await;
+    refresh(&server, &rt(&first)).await.unwrap();
+    endpoint(&server, public())
+        .request(&PasswordGrant::new("alice", Password::new("nope")))
+        .await
+        .unwrap_err();
+    let log = server.log();
+    assert_eq!(
+        (log.len(), log.count("password"), log.count("refresh_token")),
+        (3, 2, 1)
+    );
+    assert_eq!(log.refusals("invalid_grant"), 1);
+    assert!(log.refresh_tokens_presented()[0].same_secret(&rt(&first)));
+    let text = format!("{log:?} {server:?}");
+    for secret in server.all_secrets() {
+        assert!(!text.contains(&secret), "{secret} leaked");
+    }
+    assert!(!text.contains(first.access_token().expose_secret()));
+}
