@@ -380,7 +380,8 @@ async fn response_styles_look_like_their_servers() {
 async fn injected_faults_reach_the_client_as_classified_errors() {
     let server = basic_server().await;
     let password = PasswordGrant::new("alice", Password::new("pw"));
-    let cases: Vec<(Fault, fn(&Error) -> bool)> = vec![
+    type Expectation = fn(&Error) -> bool;
+    let cases: Vec<(Fault, Expectation)> = vec![
         (Fault::ServerError(502), |e| {
             matches!(e, Error::ServerFailure { status: 502, .. })
         }),
