@@ -667,3 +667,48 @@ async fn the_refresh_policy_is_configurable() {
         "inside the 30-minute window a refresh starts"
     );
 }
+
+/// A store that counts how often its lock is taken.
+#[derive(Debug, Clone, Default)]
+struct CountingStore {
+    inner: MemoryStore,
+    locks: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+#[async_trait]
+impl TokenStore for CountingStore {
+    async fn load(&self, key: &AccountKey) -> Result<Option<TokenSet>, StoreError> {
+        self.inner.load(key).await
+    }
+    async fn save(&self, key: &AccountKey, tokens: &TokenSet) -> Result<(), StoreError> {
+        self.inner.save(key, tokens).await
+    }
+    async fn remove(&self, key: &AccountKey) -> Result<(), StoreError> {
+        self.inner.remove(key).await
+    }
+    async fn lock(&self, key: &AccountKey) -> Result<Box<dyn StoreLock>, StoreError> {
+        self.locks.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.lock(key).await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_callers_in_one_process_share_one_flight_and_one_store_lock() {
+    let clock = ManualClock::starting_now();
+    let (server, _state) = TestServer::new().start().await;
+    let store = CountingStore::default();
+    let manager = manager_with(password_provider(&server, &clock, PASSWORD), store.clone(), &clock);
+    let callers: Vec<_> = (0..500)
+        .map(|_| {
+            let manager = manager.clone();
+            tokio::spawn(async move { manager.access_token().await })
+        })
+        .collect();
+    for caller in callers {
+        caller.await.unwrap().unwrap();
+    }
+    let locks = store.locks.load(std::sync::atomic::Ordering::SeqCst);
+    // Callers that arrive after the flight landed find the token in memory;
+    // the ones that overlap it wait for it instead of queueing on the store.
+    assert_eq!(locks, 1, "500 callers took the store lock {locks} times");
+}
