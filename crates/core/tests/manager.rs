@@ -697,7 +697,11 @@ async fn concurrent_callers_in_one_process_share_one_flight_and_one_store_lock()
     let clock = ManualClock::starting_now();
     let (server, _state) = TestServer::new().start().await;
     let store = CountingStore::default();
-    let manager = manager_with(password_provider(&server, &clock, PASSWORD), store.clone(), &clock);
+    let manager = manager_with(
+        password_provider(&server, &clock, PASSWORD),
+        store.clone(),
+        &clock,
+    );
     let callers: Vec<_> = (0..500)
         .map(|_| {
             let manager = manager.clone();
