@@ -5,6 +5,7 @@
 mod support;
 
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration as StdDuration;
 
@@ -132,126 +133,251 @@ impl Respond for TestServer {
     }
 }
 
-fn endpoint(server: &MockServer, clock: &ManualClock) -> TokenEndpoint {
-    TokenEndpoint::builder(format!("{}/token", server.uri()))
-        .client_auth(ClientAuth::public("api"))
-        .retry_policy(quick_retries(2))
-        .clock(Arc::new(clock.clone()))
-        .build()
-        .unwrap()
+/// A store that counts how often its lock is taken and whose saves under a
+/// lock fail once told to, like a full disk; otherwise a `MemoryStore`.
+#[derive(Debug, Clone, Default)]
+struct InstrumentedStore {
+    inner: MemoryStore,
+    locks_taken: Arc<AtomicUsize>,
+    fail_saves: Arc<AtomicBool>,
 }
 
-fn password_provider(server: &MockServer, clock: &ManualClock, password: &str) -> GenericProvider {
-    GenericProvider::new("test:alice", endpoint(server, clock))
-        .with_grant(PasswordGrant::new("alice", Password::new(password)))
+#[derive(Debug)]
+struct InstrumentedLock {
+    inner: Box<dyn StoreLock>,
+    fail: bool,
 }
 
-fn manager_with(
-    provider: GenericProvider,
-    store: impl TokenStore + 'static,
-    clock: &ManualClock,
-) -> TokenManager {
-    TokenManager::builder(provider, store)
-        .clock(Arc::new(clock.clone()))
-        .build()
-}
-
-fn secrets_of(server: &TestServer) -> Vec<String> {
-    let issued = server.ledger.lock().unwrap().issued;
-    let mut all = vec![PASSWORD.to_owned()];
-    for n in 1..=issued {
-        all.push(format!("at-{n}-secret"));
-        all.push(format!("rt-{n}-secret"));
+#[async_trait]
+impl StoreLock for InstrumentedLock {
+    async fn save(&mut self, tokens: &TokenSet) -> Result<(), StoreError> {
+        if self.fail {
+            return Err(StoreError::Io {
+                operation: "writing".into(),
+                location: "/tmp/tokens".into(),
+                message: "No space left on device".into(),
+            });
+        }
+        self.inner.save(tokens).await
     }
-    all
 }
 
-fn assert_clean(text: &str, server: &TestServer) {
-    let secrets = secrets_of(server);
-    assert_no_secrets(
-        text,
-        &secrets.iter().map(String::as_str).collect::<Vec<_>>(),
-    );
+#[async_trait]
+impl TokenStore for InstrumentedStore {
+    async fn load(&self, key: &AccountKey) -> Result<Option<TokenSet>, StoreError> {
+        self.inner.load(key).await
+    }
+    async fn save(&self, key: &AccountKey, tokens: &TokenSet) -> Result<(), StoreError> {
+        self.inner.save(key, tokens).await
+    }
+    async fn remove(&self, key: &AccountKey) -> Result<(), StoreError> {
+        self.inner.remove(key).await
+    }
+    async fn lock(&self, key: &AccountKey) -> Result<Box<dyn StoreLock>, StoreError> {
+        self.locks_taken.fetch_add(1, Ordering::SeqCst);
+        Ok(Box::new(InstrumentedLock {
+            inner: self.inner.lock(key).await?,
+            fail: self.fail_saves.load(Ordering::SeqCst),
+        }))
+    }
+}
+
+/// One account at the test server: a clock, the server, a store and a
+/// manager that signs in with the password.
+struct Fixture {
+    clock: ManualClock,
+    server: MockServer,
+    state: TestServer,
+    store: InstrumentedStore,
+    manager: TokenManager,
+}
+
+impl Fixture {
+    async fn new() -> Self {
+        Self::with(TestServer::new(), PASSWORD).await
+    }
+
+    async fn with(server: TestServer, password: &str) -> Self {
+        let clock = ManualClock::starting_now();
+        let (server, state) = server.start().await;
+        let store = InstrumentedStore::default();
+        let manager = Self::manager(
+            &server,
+            &clock,
+            password,
+            store.clone(),
+            RefreshPolicy::default(),
+        );
+        Self {
+            clock,
+            server,
+            state,
+            store,
+            manager,
+        }
+    }
+
+    fn endpoint(server: &MockServer, clock: &ManualClock) -> TokenEndpoint {
+        TokenEndpoint::builder(format!("{}/token", server.uri()))
+            .client_auth(ClientAuth::public("api"))
+            .retry_policy(quick_retries(2))
+            .clock(Arc::new(clock.clone()))
+            .build()
+            .unwrap()
+    }
+
+    fn provider(server: &MockServer, clock: &ManualClock, password: &str) -> GenericProvider {
+        GenericProvider::new("test:alice", Self::endpoint(server, clock))
+            .with_grant(PasswordGrant::new("alice", Password::new(password)))
+    }
+
+    fn manager(
+        server: &MockServer,
+        clock: &ManualClock,
+        password: &str,
+        store: impl TokenStore + 'static,
+        policy: RefreshPolicy,
+    ) -> TokenManager {
+        TokenManager::builder(Self::provider(server, clock, password), store)
+            .clock(Arc::new(clock.clone()))
+            .refresh_policy(policy)
+            .build()
+    }
+
+    /// Another manager for the same account sharing this fixture's store, as
+    /// another process would.
+    fn second_manager(&self) -> TokenManager {
+        Self::manager(
+            &self.server,
+            &self.clock,
+            PASSWORD,
+            self.store.clone(),
+            RefreshPolicy::default(),
+        )
+    }
+
+    async fn stored(&self) -> TokenSet {
+        self.store
+            .load(&AccountKey::new("test:alice"))
+            .await
+            .unwrap()
+            .unwrap()
+    }
+
+    async fn token(&self) -> String {
+        self.manager
+            .access_token()
+            .await
+            .unwrap()
+            .expose_secret()
+            .to_owned()
+    }
+
+    /// Waits until the manager's memory holds `expected` (a background refresh landed).
+    async fn wait_for_cached(&self, expected: &str) {
+        for _ in 0..500 {
+            if self
+                .manager
+                .cached_access_token()
+                .is_some_and(|t| t.expose_secret() == expected)
+            {
+                return;
+            }
+            tokio::time::sleep(StdDuration::from_millis(10)).await;
+        }
+        panic!("the background refresh never landed {expected}");
+    }
+
+    fn secrets(&self) -> Vec<String> {
+        let issued = self.state.ledger.lock().unwrap().issued;
+        let mut all = vec![PASSWORD.to_owned()];
+        for n in 1..=issued {
+            all.push(format!("at-{n}-secret"));
+            all.push(format!("rt-{n}-secret"));
+        }
+        all
+    }
+
+    fn assert_clean(&self, text: &str) {
+        let secrets = self.secrets();
+        assert_no_secrets(
+            text,
+            &secrets.iter().map(String::as_str).collect::<Vec<_>>(),
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_thousand_callers_on_an_expired_token_cause_one_token_request() {
-    let clock = ManualClock::starting_now();
-    let (server, state) = TestServer::new().start().await;
-    let manager = manager_with(
-        password_provider(&server, &clock, PASSWORD),
-        MemoryStore::new(),
-        &clock,
-    );
-    assert_eq!(
-        manager.access_token().await.unwrap().expose_secret(),
-        "at-1-secret"
-    );
+    let f = Fixture::new().await;
+    assert_eq!(f.token().await, "at-1-secret");
 
-    clock.advance(Duration::hours(2));
+    f.clock.advance(Duration::hours(2));
     let callers: Vec<_> = (0..1000)
         .map(|_| {
-            let manager = manager.clone();
+            let manager = f.manager.clone();
             tokio::spawn(async move { manager.access_token().await })
         })
         .collect();
     for caller in callers {
-        let token = caller.await.unwrap().unwrap();
-        assert_eq!(token.expose_secret(), "at-2-secret");
+        assert_eq!(
+            caller.await.unwrap().unwrap().expose_secret(),
+            "at-2-secret"
+        );
     }
-    assert_eq!(state.count("password"), 1);
+    assert_eq!(f.state.count("password"), 1);
     assert_eq!(
-        state.count("refresh_token"),
+        f.state.count("refresh_token"),
         1,
         "one refresh for a thousand callers"
     );
-    assert_clean(&format!("{manager:?}"), &state);
+    f.assert_clean(&format!("{:?}", f.manager));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_callers_in_one_process_share_one_flight_and_one_store_lock() {
+    let f = Fixture::new().await;
+    let callers: Vec<_> = (0..500)
+        .map(|_| {
+            let manager = f.manager.clone();
+            tokio::spawn(async move { manager.access_token().await })
+        })
+        .collect();
+    for caller in callers {
+        caller.await.unwrap().unwrap();
+    }
+    let locks = f.store.locks_taken.load(Ordering::SeqCst);
+    // Callers that arrive after the flight landed find the token in memory;
+    // the ones that overlap it wait for it instead of queueing on the store.
+    assert_eq!(locks, 1, "500 callers took the store lock {locks} times");
 }
 
 #[tokio::test]
 async fn a_fresh_token_is_served_from_memory_without_a_request() {
-    let clock = ManualClock::starting_now();
-    let (server, state) = TestServer::new().start().await;
-    let manager = manager_with(
-        password_provider(&server, &clock, PASSWORD),
-        MemoryStore::new(),
-        &clock,
-    );
+    let f = Fixture::new().await;
     for _ in 0..10 {
-        manager.access_token().await.unwrap();
-        clock.advance(Duration::minutes(1));
+        f.token().await;
+        f.clock.advance(Duration::minutes(1));
     }
-    assert_eq!(state.requests(), 1);
-    assert!(manager.cached_access_token().is_some());
+    assert_eq!(f.state.requests(), 1);
+    assert!(f.manager.cached_access_token().is_some());
 }
 
 #[tokio::test]
 async fn an_old_refresh_token_is_never_sent_twice_and_each_rotation_is_stored() {
-    let clock = ManualClock::starting_now();
-    let (server, state) = TestServer::new().start().await;
-    let store = MemoryStore::new();
-    let manager = manager_with(
-        password_provider(&server, &clock, PASSWORD),
-        store.clone(),
-        &clock,
-    );
-    manager.access_token().await.unwrap();
+    let f = Fixture::new().await;
+    f.token().await;
     for round in 2..=6 {
-        clock.advance(Duration::hours(2));
-        let token = manager.access_token().await.unwrap();
-        assert_eq!(token.expose_secret(), format!("at-{round}-secret"));
-        let stored = store
-            .load(&AccountKey::new("test:alice"))
-            .await
-            .unwrap()
-            .unwrap();
+        f.clock.advance(Duration::hours(2));
+        assert_eq!(f.token().await, format!("at-{round}-secret"));
+        let stored = f.stored().await;
         assert_eq!(
             stored.refresh_token().unwrap().expose_secret(),
             format!("rt-{round}-secret"),
             "saved before use"
         );
     }
-    let presented = state.presented();
+    let presented = f.state.presented();
     assert_eq!(
         presented,
         [
@@ -266,35 +392,26 @@ async fn an_old_refresh_token_is_never_sent_twice_and_each_rotation_is_stored() 
         presented.iter().collect::<HashSet<_>>().len(),
         presented.len()
     );
-    assert_eq!(state.count("password"), 1);
+    assert_eq!(f.state.count("password"), 1);
 }
 
 #[tokio::test]
 async fn a_refresh_without_a_refresh_token_keeps_the_old_one() {
-    let clock = ManualClock::starting_now();
-    let (server, state) = TestServer {
-        rotate: false,
-        ..TestServer::new()
-    }
-    .start()
+    let f = Fixture::with(
+        TestServer {
+            rotate: false,
+            ..TestServer::new()
+        },
+        PASSWORD,
+    )
     .await;
-    let store = MemoryStore::new();
-    let manager = manager_with(
-        password_provider(&server, &clock, PASSWORD),
-        store.clone(),
-        &clock,
-    );
-    manager.access_token().await.unwrap();
+    f.token().await;
     for _ in 0..3 {
-        clock.advance(Duration::hours(2));
-        manager.access_token().await.unwrap();
+        f.clock.advance(Duration::hours(2));
+        f.token().await;
     }
-    assert_eq!(state.presented(), ["rt-1-secret"; 3]);
-    let stored = store
-        .load(&AccountKey::new("test:alice"))
-        .await
-        .unwrap()
-        .unwrap();
+    assert_eq!(f.state.presented(), ["rt-1-secret"; 3]);
+    let stored = f.stored().await;
     assert_eq!(
         stored.refresh_token().unwrap().expose_secret(),
         "rt-1-secret"
@@ -304,67 +421,37 @@ async fn a_refresh_without_a_refresh_token_keeps_the_old_one() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn inside_the_early_window_the_current_token_is_served_while_one_task_refreshes() {
-    let clock = ManualClock::starting_now();
-    let (server, state) = TestServer::new().start().await;
-    let manager = manager_with(
-        password_provider(&server, &clock, PASSWORD),
-        MemoryStore::new(),
-        &clock,
-    );
-    manager.access_token().await.unwrap();
-
+    let f = Fixture::new().await;
+    f.token().await;
     // Two minutes before expiry: inside the five-minute window, still valid.
-    clock.advance(Duration::minutes(58));
+    f.clock.advance(Duration::minutes(58));
     for _ in 0..50 {
-        assert_eq!(
-            manager.access_token().await.unwrap().expose_secret(),
-            "at-1-secret"
-        );
+        assert_eq!(f.token().await, "at-1-secret");
     }
-    // The background refresh lands; the new token is then served.
-    let mut waited = 0;
-    while manager
-        .cached_access_token()
-        .map(|t| t.expose_secret().to_owned())
-        != Some("at-2-secret".into())
-    {
-        tokio::time::sleep(StdDuration::from_millis(10)).await;
-        waited += 1;
-        assert!(waited < 500, "the background refresh never landed");
-    }
-    assert_eq!(state.count("refresh_token"), 1);
+    f.wait_for_cached("at-2-secret").await;
+    assert_eq!(f.state.count("refresh_token"), 1);
 }
 
 #[tokio::test]
 async fn a_failed_early_refresh_leaves_the_valid_token_in_service() {
-    let clock = ManualClock::starting_now();
-    let (server, state) = TestServer {
-        refresh_status: Some(500),
-        ..TestServer::new()
-    }
-    .start()
+    let f = Fixture::with(
+        TestServer {
+            refresh_status: Some(500),
+            ..TestServer::new()
+        },
+        PASSWORD,
+    )
     .await;
-    let manager = manager_with(
-        password_provider(&server, &clock, PASSWORD),
-        MemoryStore::new(),
-        &clock,
-    );
-    manager.access_token().await.unwrap();
-    clock.advance(Duration::minutes(58));
+    f.token().await;
+    f.clock.advance(Duration::minutes(58));
     for _ in 0..20 {
-        assert_eq!(
-            manager.access_token().await.unwrap().expose_secret(),
-            "at-1-secret"
-        );
+        assert_eq!(f.token().await, "at-1-secret");
         tokio::task::yield_now().await;
     }
     tokio::time::sleep(StdDuration::from_millis(100)).await;
+    assert_eq!(f.token().await, "at-1-secret");
     assert_eq!(
-        manager.access_token().await.unwrap().expose_secret(),
-        "at-1-secret"
-    );
-    assert_eq!(
-        state.count("refresh_token"),
+        f.state.count("refresh_token"),
         1,
         "the failure is remembered, not retried on every call"
     );
@@ -372,53 +459,37 @@ async fn a_failed_early_refresh_leaves_the_valid_token_in_service() {
 
 #[tokio::test]
 async fn repeated_wrong_passwords_do_not_hammer_the_server() {
-    let clock = ManualClock::starting_now();
-    let (server, state) = TestServer::new().start().await;
-    let manager = manager_with(
-        password_provider(&server, &clock, "wrong-password-456"),
-        MemoryStore::new(),
-        &clock,
-    );
+    let f = Fixture::with(TestServer::new(), "wrong-password-456").await;
     for _ in 0..20 {
-        let error = manager.access_token().await.unwrap_err();
+        let error = f.manager.access_token().await.unwrap_err();
         assert_eq!(error.oauth_error_code(), Some("invalid_grant"));
         assert_error_has_no_secrets(&error, &["wrong-password-456"]);
     }
-    assert_eq!(state.requests(), 1, "refusals are remembered");
-    clock.advance(Duration::seconds(2));
-    manager.access_token().await.unwrap_err();
-    assert_eq!(state.requests(), 2, "and tried again after the cooldown");
+    assert_eq!(f.state.requests(), 1, "refusals are remembered");
+    f.clock.advance(Duration::seconds(2));
+    f.manager.access_token().await.unwrap_err();
+    assert_eq!(f.state.requests(), 2, "and tried again after the cooldown");
     // The cooldown grows with each consecutive refusal.
-    clock.advance(Duration::seconds(1));
-    manager.access_token().await.unwrap_err();
-    assert_eq!(state.requests(), 2);
-    assert_no_secrets(&format!("{manager:?}"), &["wrong-password-456"]);
+    f.clock.advance(Duration::seconds(1));
+    f.manager.access_token().await.unwrap_err();
+    assert_eq!(f.state.requests(), 2);
+    assert_no_secrets(&format!("{:?}", f.manager), &["wrong-password-456"]);
 }
 
 #[tokio::test]
 async fn a_refused_refresh_token_is_dropped_and_the_password_used_again() {
-    let clock = ManualClock::starting_now();
-    let (server, state) = TestServer::new().start().await;
-    let store = MemoryStore::new();
-    let manager = manager_with(
-        password_provider(&server, &clock, PASSWORD),
-        store.clone(),
-        &clock,
-    );
-    manager.access_token().await.unwrap();
+    let f = Fixture::new().await;
+    f.token().await;
     // The server forgets the session (restart, admin logout).
-    state.ledger.lock().unwrap().live_refresh_tokens.clear();
-    clock.advance(Duration::hours(2));
+    f.state.ledger.lock().unwrap().live_refresh_tokens.clear();
+    f.clock.advance(Duration::hours(2));
+    assert_eq!(f.token().await, "at-2-secret");
+    assert_eq!(f.state.presented(), ["rt-1-secret"]);
+    assert_eq!(f.state.count("password"), 2);
+    f.clock.advance(Duration::hours(2));
+    f.token().await;
     assert_eq!(
-        manager.access_token().await.unwrap().expose_secret(),
-        "at-2-secret"
-    );
-    assert_eq!(state.presented(), ["rt-1-secret"]);
-    assert_eq!(state.count("password"), 2);
-    clock.advance(Duration::hours(2));
-    manager.access_token().await.unwrap();
-    assert_eq!(
-        state.presented(),
+        f.state.presented(),
         ["rt-1-secret", "rt-2-secret"],
         "the dead token was never sent again"
     );
@@ -426,293 +497,130 @@ async fn a_refused_refresh_token_is_dropped_and_the_password_used_again() {
 
 #[tokio::test]
 async fn without_an_unattended_grant_a_refused_refresh_token_means_sign_in_again() {
-    let clock = ManualClock::starting_now();
-    let (server, state) = TestServer::new().start().await;
-    let store = MemoryStore::new();
+    let f = Fixture::new().await;
     // Seed the store as a browser sign-in would have.
-    let seeded = password_provider(&server, &clock, PASSWORD);
-    let tokens = authkit_core::TokenProvider::authenticate(&seeded)
-        .await
-        .unwrap();
-    store
-        .save(&AccountKey::new("test:alice"), &tokens)
-        .await
-        .unwrap();
-    state.ledger.lock().unwrap().live_refresh_tokens.clear();
+    f.token().await;
+    f.state.ledger.lock().unwrap().live_refresh_tokens.clear();
 
-    let provider = GenericProvider::new("test:alice", endpoint(&server, &clock));
-    let manager = manager_with(provider, store.clone(), &clock);
+    let provider = GenericProvider::new("test:alice", Fixture::endpoint(&f.server, &f.clock));
+    let manager = TokenManager::builder(provider, f.store.clone())
+        .clock(Arc::new(f.clock.clone()))
+        .build();
     assert_eq!(
         manager.access_token().await.unwrap().expose_secret(),
         "at-1-secret"
     );
-    clock.advance(Duration::hours(2));
+    f.clock.advance(Duration::hours(2));
     let error = manager.access_token().await.unwrap_err();
     assert!(matches!(error, Error::SignInRequired { .. }), "{error:?}");
-    let stored = store
-        .load(&AccountKey::new("test:alice"))
-        .await
-        .unwrap()
-        .unwrap();
     assert!(
-        stored.refresh_token().is_none(),
+        f.stored().await.refresh_token().is_none(),
         "the refused refresh token is forgotten"
     );
-    assert_clean(&format!("{error:?} {error}"), &state);
+    f.assert_clean(&format!("{error:?} {error}"));
 }
 
 #[tokio::test]
 async fn invalidate_forces_a_refresh_and_the_rejected_token_is_not_reused() {
-    let clock = ManualClock::starting_now();
-    let (server, state) = TestServer::new().start().await;
-    let store = MemoryStore::new();
-    let manager = manager_with(
-        password_provider(&server, &clock, PASSWORD),
-        store.clone(),
-        &clock,
-    );
-    let first = manager.access_token().await.unwrap();
-    manager.invalidate();
-    let second = manager.access_token().await.unwrap();
+    let f = Fixture::new().await;
+    let first = f.manager.access_token().await.unwrap();
+    f.manager.invalidate();
     assert_eq!(
-        second.expose_secret(),
+        f.token().await,
         "at-2-secret",
         "the store still held at-1 but it was rejected"
     );
-    assert_eq!(state.count("refresh_token"), 1);
+    assert_eq!(f.state.count("refresh_token"), 1);
     // A late 401 for the old token does not throw away the new one.
-    manager.invalidate_token(&first);
-    assert_eq!(
-        manager.access_token().await.unwrap().expose_secret(),
-        "at-2-secret"
-    );
-    assert_eq!(state.requests(), 2);
+    f.manager.invalidate_token(&first);
+    assert_eq!(f.token().await, "at-2-secret");
+    assert_eq!(f.state.requests(), 2);
 }
 
 #[tokio::test]
 async fn managers_sharing_a_store_refresh_once_between_them() {
-    let clock = ManualClock::starting_now();
-    let (server, state) = TestServer::new().start().await;
-    let store = MemoryStore::new();
-    let a = manager_with(
-        password_provider(&server, &clock, PASSWORD),
-        store.clone(),
-        &clock,
-    );
-    let b = manager_with(
-        password_provider(&server, &clock, PASSWORD),
-        store.clone(),
-        &clock,
-    );
-    a.access_token().await.unwrap();
+    let f = Fixture::new().await;
+    let other = f.second_manager();
+    f.token().await;
     assert_eq!(
-        b.access_token().await.unwrap().expose_secret(),
+        other.access_token().await.unwrap().expose_secret(),
         "at-1-secret",
-        "b found a's tokens in the store"
+        "the other manager found the tokens in the store"
     );
-    clock.advance(Duration::hours(2));
-    let (ta, tb) = tokio::join!(a.access_token(), b.access_token());
-    assert_eq!(ta.unwrap().expose_secret(), "at-2-secret");
-    assert_eq!(tb.unwrap().expose_secret(), "at-2-secret");
-    assert_eq!(state.requests(), 2, "one sign-in and one refresh in all");
-    assert_eq!(state.presented(), ["rt-1-secret"]);
-}
-
-/// A store whose saves fail once told to, like a full disk.
-#[derive(Debug, Clone, Default)]
-struct FlakyStore {
-    inner: MemoryStore,
-    fail_saves: Arc<std::sync::atomic::AtomicBool>,
-}
-
-#[derive(Debug)]
-struct FlakyLock {
-    inner: Box<dyn StoreLock>,
-    fail: bool,
-}
-
-#[async_trait]
-impl StoreLock for FlakyLock {
-    async fn save(&mut self, tokens: &TokenSet) -> Result<(), StoreError> {
-        if self.fail {
-            return Err(StoreError::Io {
-                operation: "writing".into(),
-                location: "/tmp/tokens".into(),
-                message: "No space left on device".into(),
-            });
-        }
-        self.inner.save(tokens).await
-    }
-}
-
-#[async_trait]
-impl TokenStore for FlakyStore {
-    async fn load(&self, key: &AccountKey) -> Result<Option<TokenSet>, StoreError> {
-        self.inner.load(key).await
-    }
-    async fn save(&self, key: &AccountKey, tokens: &TokenSet) -> Result<(), StoreError> {
-        self.inner.save(key, tokens).await
-    }
-    async fn remove(&self, key: &AccountKey) -> Result<(), StoreError> {
-        self.inner.remove(key).await
-    }
-    async fn lock(&self, key: &AccountKey) -> Result<Box<dyn StoreLock>, StoreError> {
-        Ok(Box::new(FlakyLock {
-            inner: self.inner.lock(key).await?,
-            fail: self.fail_saves.load(std::sync::atomic::Ordering::SeqCst),
-        }))
-    }
+    f.clock.advance(Duration::hours(2));
+    let (mine, theirs) = tokio::join!(f.manager.access_token(), other.access_token());
+    assert_eq!(mine.unwrap().expose_secret(), "at-2-secret");
+    assert_eq!(theirs.unwrap().expose_secret(), "at-2-secret");
+    assert_eq!(f.state.requests(), 2, "one sign-in and one refresh in all");
+    assert_eq!(f.state.presented(), ["rt-1-secret"]);
 }
 
 #[tokio::test]
 async fn a_save_that_fails_after_a_rotation_is_a_loud_error_and_the_set_stays_in_memory() {
-    let clock = ManualClock::starting_now();
-    let (server, state) = TestServer::new().start().await;
-    let store = FlakyStore::default();
-    let manager = manager_with(
-        password_provider(&server, &clock, PASSWORD),
-        store.clone(),
-        &clock,
-    );
-    manager.access_token().await.unwrap();
+    let f = Fixture::new().await;
+    f.token().await;
 
-    store
-        .fail_saves
-        .store(true, std::sync::atomic::Ordering::SeqCst);
-    clock.advance(Duration::hours(2));
-    let error = manager.access_token().await.unwrap_err();
+    f.store.fail_saves.store(true, Ordering::SeqCst);
+    f.clock.advance(Duration::hours(2));
+    let error = f.manager.access_token().await.unwrap_err();
     assert!(matches!(error, Error::UnsavedRotation { .. }), "{error:?}");
     assert!(!error.is_retryable());
-    assert_clean(&format!("{error:?} {error}"), &state);
+    f.assert_clean(&format!("{error:?} {error}"));
 
     // The rotated set is kept: served from memory, and its refresh token is the one used next.
+    assert_eq!(f.token().await, "at-2-secret");
+    f.store.fail_saves.store(false, Ordering::SeqCst);
+    f.clock.advance(Duration::hours(2));
+    assert_eq!(f.token().await, "at-3-secret");
+    assert_eq!(f.state.presented(), ["rt-1-secret", "rt-2-secret"]);
     assert_eq!(
-        manager.access_token().await.unwrap().expose_secret(),
-        "at-2-secret"
-    );
-    store
-        .fail_saves
-        .store(false, std::sync::atomic::Ordering::SeqCst);
-    clock.advance(Duration::hours(2));
-    assert_eq!(
-        manager.access_token().await.unwrap().expose_secret(),
-        "at-3-secret"
-    );
-    assert_eq!(state.presented(), ["rt-1-secret", "rt-2-secret"]);
-    let stored = store
-        .load(&AccountKey::new("test:alice"))
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(
-        stored.refresh_token().unwrap().expose_secret(),
+        f.stored().await.refresh_token().unwrap().expose_secret(),
         "rt-3-secret"
     );
 }
 
 #[tokio::test]
 async fn sign_out_forgets_the_account() {
-    let clock = ManualClock::starting_now();
-    let (server, state) = TestServer::new().start().await;
-    let store = MemoryStore::new();
-    let manager = manager_with(
-        password_provider(&server, &clock, PASSWORD),
-        store.clone(),
-        &clock,
-    );
-    manager.access_token().await.unwrap();
-    manager.sign_out().await.unwrap();
+    let f = Fixture::new().await;
+    f.token().await;
+    f.manager.sign_out().await.unwrap();
     assert!(
-        store
+        f.store
             .load(&AccountKey::new("test:alice"))
             .await
             .unwrap()
             .is_none()
     );
-    assert!(manager.cached_access_token().is_none());
-    manager.access_token().await.unwrap();
-    assert_eq!(state.count("password"), 2);
+    assert!(f.manager.cached_access_token().is_none());
+    f.token().await;
+    assert_eq!(f.state.count("password"), 2);
 }
 
 #[tokio::test]
 async fn the_refresh_policy_is_configurable() {
-    let clock = ManualClock::starting_now();
-    let (server, state) = TestServer::new().start().await;
-    let manager = TokenManager::builder(
-        password_provider(&server, &clock, PASSWORD),
-        MemoryStore::new(),
-    )
-    .clock(Arc::new(clock.clone()))
-    .refresh_policy(RefreshPolicy {
+    let f = Fixture::new().await;
+    let policy = RefreshPolicy {
         refresh_margin: StdDuration::from_secs(30 * 60),
         refresh_jitter: StdDuration::ZERO,
         ..RefreshPolicy::default()
-    })
-    .build();
+    };
+    let manager = Fixture::manager(&f.server, &f.clock, PASSWORD, MemoryStore::new(), policy);
     manager.access_token().await.unwrap();
-    clock.advance(Duration::minutes(29));
+    f.clock.advance(Duration::minutes(29));
     manager.access_token().await.unwrap();
     tokio::time::sleep(StdDuration::from_millis(50)).await;
-    assert_eq!(state.requests(), 1);
-    clock.advance(Duration::minutes(2));
+    assert_eq!(f.state.requests(), 1);
+    f.clock.advance(Duration::minutes(2));
     manager.access_token().await.unwrap();
-    let mut waited = 0;
-    while state.requests() < 2 && waited < 200 {
+    for _ in 0..200 {
+        if f.state.requests() >= 2 {
+            break;
+        }
         tokio::time::sleep(StdDuration::from_millis(10)).await;
-        waited += 1;
     }
     assert_eq!(
-        state.count("refresh_token"),
+        f.state.count("refresh_token"),
         1,
         "inside the 30-minute window a refresh starts"
     );
-}
-
-/// A store that counts how often its lock is taken.
-#[derive(Debug, Clone, Default)]
-struct CountingStore {
-    inner: MemoryStore,
-    locks: Arc<std::sync::atomic::AtomicUsize>,
-}
-
-#[async_trait]
-impl TokenStore for CountingStore {
-    async fn load(&self, key: &AccountKey) -> Result<Option<TokenSet>, StoreError> {
-        self.inner.load(key).await
-    }
-    async fn save(&self, key: &AccountKey, tokens: &TokenSet) -> Result<(), StoreError> {
-        self.inner.save(key, tokens).await
-    }
-    async fn remove(&self, key: &AccountKey) -> Result<(), StoreError> {
-        self.inner.remove(key).await
-    }
-    async fn lock(&self, key: &AccountKey) -> Result<Box<dyn StoreLock>, StoreError> {
-        self.locks.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        self.inner.lock(key).await
-    }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn concurrent_callers_in_one_process_share_one_flight_and_one_store_lock() {
-    let clock = ManualClock::starting_now();
-    let (server, _state) = TestServer::new().start().await;
-    let store = CountingStore::default();
-    let manager = manager_with(
-        password_provider(&server, &clock, PASSWORD),
-        store.clone(),
-        &clock,
-    );
-    let callers: Vec<_> = (0..500)
-        .map(|_| {
-            let manager = manager.clone();
-            tokio::spawn(async move { manager.access_token().await })
-        })
-        .collect();
-    for caller in callers {
-        caller.await.unwrap().unwrap();
-    }
-    let locks = store.locks.load(std::sync::atomic::Ordering::SeqCst);
-    // Callers that arrive after the flight landed find the token in memory;
-    // the ones that overlap it wait for it instead of queueing on the store.
-    assert_eq!(locks, 1, "500 callers took the store lock {locks} times");
 }
