@@ -10,3 +10,7 @@
 #![warn(missing_docs)]
 
 pub use authkit_core::*;
+
+/// The Voipex adapter (feature `voipex`).
+#[cfg(feature = "voipex")]
+pub use authkit_voipex as voipex;

@@ -457,3 +457,29 @@ async fn the_request_log_counts_and_never_prints_secrets() {
     }
     assert!(!text.contains(first.access_token().expose_secret()));
 }
+
+#[tokio::test]
+async fn a_protected_resource_accepts_only_live_bearer_tokens() {
+    let server = MockAuthServer::builder()
+        .user("alice", "pw")
+        .client(MockClient::public("api"))
+        .protected_resource("/api/me")
+        .start()
+        .await;
+    let tokens = sign_in(&server).await;
+    let http = reqwest::Client::new();
+    let url = format!("{}/api/me", server.base_url());
+    let call = |token: Option<String>| {
+        let mut request = http.get(&url);
+        if let Some(t) = token {
+            request = request.bearer_auth(t);
+        }
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    let live = tokens.access_token().expose_secret().to_owned();
+    assert_eq!(call(Some(live.clone())).await, 200);
+    assert_eq!(call(None).await, 401);
+    assert_eq!(call(Some("forged".into())).await, 401);
+    server.clock().advance(time::Duration::hours(2));
+    assert_eq!(call(Some(live)).await, 401, "expired on the server's clock");
+}

@@ -130,6 +130,7 @@ pub(crate) struct ServerConfig {
     pub(crate) refresh: RefreshPolicy,
     pub(crate) style: ResponseStyle,
     pub(crate) invalid_grant_status: u16,
+    pub(crate) protected_resources: Vec<String>,
 }
 
 impl Default for ServerConfig {
@@ -145,6 +146,7 @@ impl Default for ServerConfig {
             refresh: RefreshPolicy::default(),
             style: ResponseStyle::Plain,
             invalid_grant_status: 400,
+            protected_resources: Vec::new(),
         }
     }
 }

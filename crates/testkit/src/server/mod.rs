@@ -32,7 +32,7 @@ pub use faults::Fault;
 pub use log::{ClientAuthUsed, LoggedRequest, Outcome, RequestLog};
 
 use config::ServerConfig;
-use respond::{AuthorizeResponder, TokenResponder};
+use respond::{AuthorizeResponder, ResourceResponder, TokenResponder};
 use state::State;
 
 /// A running mock authorization server. Stops when dropped.
@@ -239,6 +239,14 @@ impl MockAuthServerBuilder {
         self
     }
 
+    /// Serves `GET path` as a protected API resource: 200 with a small JSON
+    /// body for a live bearer token this server issued, 401 with
+    /// `WWW-Authenticate` otherwise. Examples and tests call it like a real API.
+    pub fn protected_resource(mut self, path: impl Into<String>) -> Self {
+        self.config.protected_resources.push(path.into());
+        self
+    }
+
     /// The clock the server judges expiry by.
     pub fn clock(mut self, clock: ManualClock) -> Self {
         self.clock = Some(clock);
@@ -250,6 +258,7 @@ impl MockAuthServerBuilder {
         let clock = self.clock.unwrap_or_else(ManualClock::starting_now);
         let token_path = self.config.token_path.clone();
         let authorize_path = self.config.authorize_path.clone();
+        let resources = self.config.protected_resources.clone();
         let state = Arc::new(Mutex::new(State::new(self.config, Arc::new(clock.clone()))));
         let server = MockServer::start().await;
         Mock::given(method("POST"))
@@ -262,6 +271,13 @@ impl MockAuthServerBuilder {
             .respond_with(AuthorizeResponder(Arc::clone(&state)))
             .mount(&server)
             .await;
+        for resource in resources {
+            Mock::given(method("GET"))
+                .and(path(resource.as_str()))
+                .respond_with(ResourceResponder(Arc::clone(&state)))
+                .mount(&server)
+                .await;
+        }
         MockAuthServer {
             server,
             state,

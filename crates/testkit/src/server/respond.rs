@@ -14,6 +14,7 @@ use super::state::State;
 
 pub(crate) struct TokenResponder(pub(crate) Arc<Mutex<State>>);
 pub(crate) struct AuthorizeResponder(pub(crate) Arc<Mutex<State>>);
+pub(crate) struct ResourceResponder(pub(crate) Arc<Mutex<State>>);
 
 impl Respond for TokenResponder {
     fn respond(&self, request: &Request) -> ResponseTemplate {
@@ -102,6 +103,28 @@ impl Respond for AuthorizeResponder {
                 format!("<html><body><h1>{text}</h1></body></html>"),
                 "text/html",
             ),
+        }
+    }
+}
+
+impl Respond for ResourceResponder {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let state = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let bearer = request
+            .headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token.trim().to_owned());
+        match bearer {
+            Some(token) if state.access_token_active(&token) => ResponseTemplate::new(200)
+                .set_body_json(json!({"resource": request.url.path(), "authorized": true})),
+            Some(_) => ResponseTemplate::new(401).insert_header(
+                "WWW-Authenticate",
+                r#"Bearer error="invalid_token", error_description="The access token expired or was revoked""#,
+            ),
+            None => ResponseTemplate::new(401).insert_header("WWW-Authenticate", "Bearer"),
         }
     }
 }
