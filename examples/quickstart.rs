@@ -3,7 +3,7 @@
 //! An authorization server runs inside this process (the testkit's
 //! `MockAuthServer`, posing as a Keycloak realm with rotating, single-use
 //! refresh tokens), and the program walks through what authkit does for an
-//! API client: sign in with the password grant, save to a store, serve from
+//! API client: sign in with the password grant, save to a file store, serve from
 //! memory, refresh with rotation, survive a refresh token that the server
 //! refuses, and recover.
 //!
@@ -12,9 +12,10 @@
 use std::time::Duration;
 
 use authkit::{
-    ClientAuth, GenericProvider, MemoryStore, Password, PasswordGrant, TokenEndpoint, TokenManager,
+    ClientAuth, GenericProvider, Password, PasswordGrant, TokenEndpoint, TokenManager,
     TokenProvider, TokenStore,
 };
+use authkit_store_file::FileStore;
 use authkit_testkit::{MockAuthServer, MockClient, ResponseStyle};
 
 #[tokio::main(flavor = "current_thread")]
@@ -43,13 +44,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             "alice@example.com",
             Password::new("correct horse battery staple"),
         ));
-    let store = MemoryStore::new();
+    // A file store in a scratch directory (a real program would use FileStore::open_default()).
+    let scratch = tempfile::tempdir()?;
+    let store = FileStore::open(scratch.path().join("tokens"))?;
     let manager = TokenManager::builder(provider.clone(), store.clone())
         .clock(server.shared_clock())
         .build();
     println!(
-        "2. A TokenManager for {} keeps its tokens in a store",
-        manager.account_key()
+        "2. A TokenManager for {} keeps its tokens in {}",
+        manager.account_key(),
+        store.path_for(manager.account_key()).display()
     );
 
     // 3. The first call signs in with the password grant and saves the set.
@@ -59,7 +63,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .await?
         .ok_or("nothing was stored")?;
     println!(
-        "3. Signed in with the password grant: an access token valid for {} min, saved to the store (refresh token kept: {})",
+        "3. Signed in with the password grant: an access token valid for {} min, saved to the file (refresh token kept: {})",
         (first.expires_at() - first.issued_at()).whole_minutes(),
         stored.refresh_token().is_some()
     );

@@ -10,8 +10,9 @@
 
 use std::time::Duration;
 
+use authkit::store_file::FileStore;
 use authkit::voipex::Voipex;
-use authkit::{AccessToken, ExposeSecret, MemoryStore, Password, TokenManager};
+use authkit::{AccessToken, ExposeSecret, Password, TokenManager};
 use authkit_testkit::{MockAuthServer, MockClient, ResponseStyle};
 
 #[tokio::main]
@@ -19,12 +20,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let real = std::env::var("VOIPEX_USERNAME")
         .ok()
         .zip(std::env::var("VOIPEX_PASSWORD").ok());
-    // The local stand-in lives as long as `main`.
+    // The local stand-in and its scratch directory live as long as `main`.
     let mut local = None;
-    let (voipex, api_url) = match real {
+    let (voipex, api_url, store) = match real {
         Some((username, password)) => {
             let voipex = Voipex::builder(username, Password::new(password)).build()?;
-            (voipex, std::env::var("VOIPEX_API_URL").ok())
+            // Tokens persist across runs, so the password is sent only when needed.
+            (
+                voipex,
+                std::env::var("VOIPEX_API_URL").ok(),
+                FileStore::open_default()?,
+            )
         }
         None => {
             let server = MockAuthServer::builder()
@@ -42,12 +48,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .base_url(server.base_url())
                 .build()?;
             let api = format!("{}/api/v1/account", server.base_url());
-            local = Some(server);
-            (voipex, Some(api))
+            let scratch = tempfile::tempdir()?;
+            let store = FileStore::open(scratch.path())?;
+            local = Some((server, scratch));
+            (voipex, Some(api), store)
         }
     };
 
-    let manager = TokenManager::new(voipex, MemoryStore::new());
+    println!("Tokens are kept in {}", store.dir().display());
+    let manager = TokenManager::new(voipex, store);
     let tokens = manager.token_set().await?;
     println!(
         "Signed in as {}: access token valid for {} s, refresh token valid for {}",

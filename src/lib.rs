@@ -14,3 +14,7 @@ pub use authkit_core::*;
 /// The Voipex adapter (feature `voipex`).
 #[cfg(feature = "voipex")]
 pub use authkit_voipex as voipex;
+
+/// The file store (feature `store-file`).
+#[cfg(feature = "store-file")]
+pub use authkit_store_file as store_file;
