@@ -31,7 +31,7 @@
 //! manager refresh with the refresh token so that the password is sent as
 //! rarely as possible, and prefer a dedicated service account.
 //!
-//! The password lives in a [`Password`] (a `secrecy` type) for the life of the
+//! The password lives in a [`Password`](authkit_core::Password) (a `secrecy` type) for the life of the
 //! provider, because Keycloak's refresh tokens die (session idle and max
 //! lifetimes, server restarts) and the provider must then sign in again
 //! without asking anyone.
