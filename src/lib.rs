@@ -15,6 +15,10 @@ pub use authkit_core::*;
 #[cfg(feature = "voipex")]
 pub use authkit_voipex as voipex;
 
+/// The Vonage Business Communications adapter (feature `vonage`).
+#[cfg(feature = "vonage")]
+pub use authkit_vonage as vonage;
+
 /// The file store (feature `store-file`).
 #[cfg(feature = "store-file")]
 pub use authkit_store_file as store_file;

@@ -624,3 +624,29 @@ async fn the_refresh_policy_is_configurable() {
         "inside the 30-minute window a refresh starts"
     );
 }
+
+#[tokio::test]
+async fn tokens_from_a_browser_sign_in_are_saved_and_served() {
+    let f = Fixture::new().await;
+    // Tokens obtained outside the manager (here: straight from the provider).
+    let seeded = authkit_core::TokenProvider::authenticate(&Fixture::provider(
+        &f.server, &f.clock, PASSWORD,
+    ))
+    .await
+    .unwrap();
+    let provider = GenericProvider::new("test:alice", Fixture::endpoint(&f.server, &f.clock));
+    let manager = TokenManager::builder(provider, f.store.clone())
+        .clock(Arc::new(f.clock.clone()))
+        .build();
+    manager.sign_in_with(seeded).await.unwrap();
+    assert_eq!(
+        f.stored().await.access_token().expose_secret(),
+        "at-1-secret",
+        "saved under the lock"
+    );
+    assert_eq!(
+        manager.access_token().await.unwrap().expose_secret(),
+        "at-1-secret"
+    );
+    assert_eq!(f.state.requests(), 1, "served without another request");
+}

@@ -79,6 +79,24 @@ impl TokenEndpoint {
         &self.inner.auth
     }
 
+    /// The same endpoint with another client authentication, sharing the
+    /// connection pool and every other setting. For servers that want one
+    /// style for one grant and another for the next (Vonage: HTTP Basic for
+    /// the code exchange, the secret in the body for the others).
+    pub fn with_client_auth(&self, auth: ClientAuth) -> TokenEndpoint {
+        TokenEndpoint {
+            inner: Arc::new(Inner {
+                url: self.inner.url.clone(),
+                auth,
+                http: self.inner.http.clone(),
+                retry: self.inner.retry.clone(),
+                max_response_bytes: self.inner.max_response_bytes,
+                default_lifetime: self.inner.default_lifetime,
+                clock: Arc::clone(&self.inner.clock),
+            }),
+        }
+    }
+
     /// The clock lifetimes are counted with.
     pub fn clock(&self) -> &Arc<dyn Clock> {
         &self.inner.clock

@@ -51,6 +51,11 @@ impl Inner {
         Ok(cached.tokens.access_token().clone())
     }
 
+    pub(super) fn forget_failure(&self) {
+        *self.failure.lock().unwrap_or_else(PoisonError::into_inner) = None;
+        *self.rejected.lock().unwrap_or_else(PoisonError::into_inner) = None;
+    }
+
     fn remembered_failure(&self, now: OffsetDateTime) -> Option<Error> {
         let failure = self.failure.lock().unwrap_or_else(PoisonError::into_inner);
         failure

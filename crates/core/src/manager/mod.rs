@@ -169,6 +169,21 @@ impl TokenManager {
         }
     }
 
+    /// Takes a token set obtained outside the manager (a browser sign-in's
+    /// code exchange) as the account's current one: saves it under the store's
+    /// lock, then serves it. Clears any remembered failure.
+    pub async fn sign_in_with(&self, tokens: TokenSet) -> Result<(), Error> {
+        let mut lock = self.inner.store.lock(&self.inner.key).await?;
+        lock.save(&tokens).await?;
+        self.inner
+            .cache
+            .store(Some(Arc::new(self.inner.policy.schedule(tokens))));
+        self.inner.forget_failure();
+        drop(lock);
+        tracing::info!(account = %self.inner.key, "signed in");
+        Ok(())
+    }
+
     /// Forgets the account: removes it from the store and from memory.
     pub async fn sign_out(&self) -> Result<(), Error> {
         let lock = self.inner.store.lock(&self.inner.key).await?;

@@ -22,7 +22,7 @@ pub enum ClientKind {
 pub struct MockClient {
     pub(crate) id: String,
     pub(crate) secret: Option<String>,
-    pub(crate) kind: ClientKind,
+    pub(crate) kinds: Vec<ClientKind>,
     pub(crate) grants: Option<BTreeSet<String>>,
     pub(crate) redirect_uris: Vec<String>,
 }
@@ -33,7 +33,7 @@ impl MockClient {
         Self {
             id: id.into(),
             secret: None,
-            kind: ClientKind::Public,
+            kinds: vec![ClientKind::Public],
             grants: None,
             redirect_uris: Vec::new(),
         }
@@ -48,7 +48,7 @@ impl MockClient {
         Self {
             id: id.into(),
             secret: Some(secret.into()),
-            kind: ClientKind::Basic(encoding),
+            kinds: vec![ClientKind::Basic(encoding)],
             grants: None,
             redirect_uris: Vec::new(),
         }
@@ -59,10 +59,24 @@ impl MockClient {
         Self {
             id: id.into(),
             secret: Some(secret.into()),
-            kind: ClientKind::SecretInBody,
+            kinds: vec![ClientKind::SecretInBody],
             grants: None,
             redirect_uris: Vec::new(),
         }
+    }
+
+    /// Also accepts this way of authenticating (a confidential client that
+    /// uses HTTP Basic for one grant and the body for another, as Vonage's
+    /// API manager accepts).
+    pub fn also_accepting(mut self, kind: ClientKind) -> Self {
+        if !self.kinds.contains(&kind) {
+            self.kinds.push(kind);
+        }
+        self
+    }
+
+    pub(crate) fn accepts(&self, kind: &ClientKind) -> bool {
+        self.kinds.contains(kind)
     }
 
     /// Restricts the client to these grant types (all are allowed otherwise).

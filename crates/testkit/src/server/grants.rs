@@ -81,7 +81,7 @@ impl State {
             "password" => self.password(client, request, &scope),
             "refresh_token" => self.refresh(client, request),
             "authorization_code" => self.code_exchange(client, request),
-            "client_credentials" if client.kind != ClientKind::Public => {
+            "client_credentials" if !client.accepts(&ClientKind::Public) => {
                 Reply::Tokens(self.issue(None, &client.id.clone(), &scope, None))
             }
             "client_credentials" => Reply::error(
@@ -227,7 +227,7 @@ impl State {
                 };
                 let found = self.config.clients.iter().find(|c| {
                     c.id == id
-                        && c.kind == ClientKind::Basic(encoding)
+                        && c.accepts(&ClientKind::Basic(encoding))
                         && c.secret.as_deref() == Some(secret.expose_secret())
                 });
                 if let Some(client) = found {
@@ -240,7 +240,7 @@ impl State {
         if let Some(secret) = request.form.get("client_secret") {
             let found = self.config.clients.iter().find(|c| {
                 Some(&c.id) == id
-                    && c.kind == ClientKind::SecretInBody
+                    && c.accepts(&ClientKind::SecretInBody)
                     && c.secret.as_ref() == Some(secret)
             });
             return found
@@ -248,7 +248,7 @@ impl State {
                 .ok_or_else(|| invalid(ClientAuthUsed::SecretInBody));
         }
         match id.and_then(|id| self.config.clients.iter().find(|c| &c.id == id)) {
-            Some(client) if client.kind == ClientKind::Public => {
+            Some(client) if client.accepts(&ClientKind::Public) => {
                 Ok((client.clone(), ClientAuthUsed::PublicId))
             }
             Some(_) => Err(invalid(ClientAuthUsed::PublicId)),

@@ -1,0 +1,198 @@
+//! The loopback receiver: a one-shot HTTP listener on 127.0.0.1 that catches
+//! the browser's redirect after sign-in (RFC 8252 §7.3).
+//!
+//! It listens only on the loopback interface, answers only its redirect
+//! path, hands back the `code` (or the `error` the server sent, such as
+//! `access_denied`), tells the browser it may close the tab, and gives up
+//! after a timeout. Requests to other paths (a browser asking for
+//! `/favicon.ico`) get a 404 and the receiver keeps waiting.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use authkit_core::{AuthorizationCode, Error, OAuthRefusal};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use url::Url;
+
+use crate::code::Callback;
+
+/// The largest request head the receiver reads.
+const MAX_REQUEST: usize = 16 * 1024;
+/// How long one browser connection may take to send its request.
+const READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Listens for the sign-in redirect on a loopback address.
+#[derive(Debug)]
+pub struct LoopbackReceiver {
+    listener: TcpListener,
+    path: String,
+    redirect_uri: String,
+}
+
+impl LoopbackReceiver {
+    /// Listens on the host and port of `redirect_uri`, which must be
+    /// `http://127.0.0.1:<port>/<path>` (or `localhost`, or `[::1]`). Port 0
+    /// picks a free port; [`LoopbackReceiver::redirect_uri`] then says which.
+    pub async fn bind(redirect_uri: &str) -> Result<Self, Error> {
+        let mut url = Url::parse(redirect_uri)
+            .map_err(|e| Error::Config(format!("invalid redirect URI: {e}")))?;
+        let ip = match url.host() {
+            Some(url::Host::Ipv4(ip)) if ip.is_loopback() => std::net::IpAddr::V4(ip),
+            Some(url::Host::Ipv6(ip)) if ip.is_loopback() => std::net::IpAddr::V6(ip),
+            Some(url::Host::Domain(d)) if d.eq_ignore_ascii_case("localhost") => {
+                std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)
+            }
+            _ => {
+                return Err(Error::Config(
+                    "the loopback receiver needs an http://127.0.0.1:PORT/... redirect URI".into(),
+                ));
+            }
+        };
+        if url.scheme() != "http" {
+            return Err(Error::Config(
+                "a loopback redirect URI uses plain http".into(),
+            ));
+        }
+        let port = url.port().unwrap_or(80);
+        let listener = TcpListener::bind(SocketAddr::new(ip, port))
+            .await
+            .map_err(|e| {
+                Error::Config(format!(
+                    "cannot listen on {ip}:{port} for the sign-in redirect: {e}"
+                ))
+            })?;
+        let actual = listener
+            .local_addr()
+            .map_err(|e| Error::Config(format!("cannot read the receiver's address: {e}")))?
+            .port();
+        if port == 0 {
+            let _ = url.set_port(Some(actual));
+        }
+        Ok(Self {
+            listener,
+            path: url.path().to_owned(),
+            redirect_uri: url.to_string(),
+        })
+    }
+
+    /// The redirect URI to register and send, with the actual port.
+    pub fn redirect_uri(&self) -> &str {
+        &self.redirect_uri
+    }
+
+    /// Waits for the redirect. Returns the code and state, the server's
+    /// refusal (`access_denied`, ...) as [`Error::Refused`], or
+    /// [`Error::SignInRequired`] when nobody signed in within `timeout`.
+    pub async fn wait(self, timeout: Duration) -> Result<Callback, Error> {
+        match tokio::time::timeout(timeout, self.serve()).await {
+            Ok(result) => result,
+            Err(_) => Err(Error::SignInRequired {
+                reason: format!("no sign-in arrived within {} s", timeout.as_secs()),
+            }),
+        }
+    }
+
+    async fn serve(&self) -> Result<Callback, Error> {
+        loop {
+            let Ok((stream, _)) = self.listener.accept().await else {
+                continue;
+            };
+            if let Some(outcome) = self.handle(stream).await {
+                return outcome;
+            }
+        }
+    }
+
+    /// Answers one connection; `Some` when it was the redirect.
+    async fn handle(&self, mut stream: TcpStream) -> Option<Result<Callback, Error>> {
+        let target = match tokio::time::timeout(READ_TIMEOUT, read_target(&mut stream)).await {
+            Ok(Some(target)) => target,
+            _ => {
+                respond(
+                    &mut stream,
+                    "400 Bad Request",
+                    "This is authkit's sign-in receiver.",
+                )
+                .await;
+                return None;
+            }
+        };
+        let url = Url::parse(&format!("http://127.0.0.1{target}")).ok()?;
+        if url.path() != self.path {
+            respond(&mut stream, "404 Not Found", "Nothing here.").await;
+            return None;
+        }
+        let param = |name: &str| {
+            url.query_pairs()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.into_owned())
+        };
+        if let Some(error) = param("error") {
+            respond(
+                &mut stream,
+                "200 OK",
+                "Sign-in did not complete. You may close this tab and return to the terminal.",
+            )
+            .await;
+            return Some(Err(Error::Refused {
+                grant: "authorization_code".into(),
+                refusal: OAuthRefusal::new(
+                    error,
+                    param("error_description"),
+                    param("error_uri"),
+                    302,
+                ),
+            }));
+        }
+        let Some(code) = param("code") else {
+            respond(
+                &mut stream,
+                "400 Bad Request",
+                "The sign-in response had no code.",
+            )
+            .await;
+            return None;
+        };
+        respond(
+            &mut stream,
+            "200 OK",
+            "Signed in. You may close this tab and return to the terminal.",
+        )
+        .await;
+        Some(Ok(Callback {
+            code: AuthorizationCode::new(code),
+            state: param("state"),
+        }))
+    }
+}
+
+/// Reads the request head and returns the request target of a GET.
+async fn read_target(stream: &mut TcpStream) -> Option<String> {
+    let mut head = Vec::with_capacity(1024);
+    let mut buf = [0u8; 1024];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = stream.read(&mut buf).await.ok()?;
+        if n == 0 || head.len() + n > MAX_REQUEST {
+            return None;
+        }
+        head.extend_from_slice(&buf[..n]);
+    }
+    let line = head.split(|b| *b == b'\n').next()?;
+    let line = std::str::from_utf8(line).ok()?.trim_end();
+    let mut parts = line.split(' ');
+    let (method, target) = (parts.next()?, parts.next()?);
+    (method == "GET" && target.starts_with('/')).then(|| target.to_owned())
+}
+
+async fn respond(stream: &mut TcpStream, status: &str, message: &str) {
+    let body = format!(
+        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>authkit</title></head><body><p>{message}</p></body></html>"
+    );
+    let response = format!(
+        "HTTP/1.1 {status}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = stream.write_all(response.as_bytes()).await;
+    let _ = stream.shutdown().await;
+}

@@ -1,0 +1,136 @@
+//! Browser sign-in end to end: the test plays the browser, following the
+//! authorization endpoint's redirect to the loopback receiver, against the
+//! testkit's mock server posing as Vonage's API manager.
+
+use std::time::Duration;
+
+use authkit_core::{BasicEncoding, ClientSecret, Error, MemoryStore, TokenManager, TokenStore};
+use authkit_testkit::{ClientKind, MockAuthServer, MockClient, ResponseStyle};
+use authkit_vonage::{LoopbackReceiver, Vonage};
+
+const SECRET: &str = "consumer:secret%";
+
+async fn server_for(redirect_uri: &str) -> MockAuthServer {
+    MockAuthServer::builder()
+        .style(ResponseStyle::ApiManager)
+        .user("alice@vbc.prod", "pw")
+        .client(
+            MockClient::basic("consumer-key", SECRET, BasicEncoding::Raw)
+                .also_accepting(ClientKind::SecretInBody)
+                .redirect_uri(redirect_uri),
+        )
+        .start()
+        .await
+}
+
+fn vonage(server: &MockAuthServer) -> Vonage {
+    Vonage::builder("consumer-key", ClientSecret::new(SECRET))
+        .base_url(server.base_url())
+        .clock(server.shared_clock())
+        .build()
+        .unwrap()
+}
+
+/// Opens `url` as a browser would, following redirects; returns the last status and body.
+async fn browse(url: &str) -> (u16, String) {
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::limited(5))
+        .build()
+        .unwrap();
+    let response = browser.get(url).send().await.unwrap();
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn a_person_signs_in_once_and_the_manager_refreshes_from_then_on() {
+    let receiver = LoopbackReceiver::bind("http://127.0.0.1:0/callback")
+        .await
+        .unwrap();
+    let server = server_for(receiver.redirect_uri()).await;
+    let account = vonage(&server)
+        .code_account(receiver.redirect_uri(), "desk")
+        .unwrap();
+    let request = account.authorization_request();
+
+    let waiting = tokio::spawn(receiver.wait(Duration::from_secs(10)));
+    let (status, page) = browse(request.url().as_str()).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("You may close this tab"), "{page}");
+    let callback = waiting.await.unwrap().unwrap();
+    let tokens = account.exchange(request, &callback).await.unwrap();
+    assert!(server.is_access_token_active(tokens.access_token()));
+    assert!(
+        tokens.id_token().is_some(),
+        "scope=openid brings an id token"
+    );
+
+    let store = MemoryStore::new();
+    let manager = TokenManager::builder(account.clone(), store.clone())
+        .clock(server.shared_clock())
+        .build();
+    manager.sign_in_with(tokens).await.unwrap();
+    assert!(store.load(manager.account_key()).await.unwrap().is_some());
+    let first = manager.access_token().await.unwrap();
+    assert_eq!(server.log().len(), 1, "served from the sign-in, no request");
+
+    server.clock().advance(time::Duration::hours(25));
+    let second = manager.access_token().await.unwrap();
+    assert!(!second.same_secret(&first));
+    assert!(server.is_access_token_active(&second));
+    assert_eq!(server.log().count("refresh_token"), 1);
+
+    // The refresh token dies (seven days unused, or an administrator): a person must sign in again.
+    server.revoke_all_refresh_tokens();
+    server.clock().advance(time::Duration::hours(25));
+    let error = manager.access_token().await.unwrap_err();
+    assert!(matches!(error, Error::SignInRequired { .. }), "{error:?}");
+}
+
+#[tokio::test]
+async fn a_denied_sign_in_comes_back_as_the_servers_refusal() {
+    let receiver = LoopbackReceiver::bind("http://127.0.0.1:0/callback")
+        .await
+        .unwrap();
+    let server = server_for(receiver.redirect_uri()).await;
+    let account = vonage(&server)
+        .code_account(receiver.redirect_uri(), "desk")
+        .unwrap();
+    let request = account.authorization_request();
+    server.deny_next_authorization();
+    let waiting = tokio::spawn(receiver.wait(Duration::from_secs(10)));
+    let (status, page) = browse(request.url().as_str()).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("did not complete"), "{page}");
+    let error = waiting.await.unwrap().unwrap_err();
+    assert_eq!(error.oauth_error_code(), Some("access_denied"), "{error:?}");
+}
+
+#[tokio::test]
+async fn the_receiver_ignores_other_paths_and_gives_up_after_its_timeout() {
+    let receiver = LoopbackReceiver::bind("http://127.0.0.1:0/callback")
+        .await
+        .unwrap();
+    let base = receiver
+        .redirect_uri()
+        .trim_end_matches("/callback")
+        .to_owned();
+    let waiting = tokio::spawn(receiver.wait(Duration::from_millis(500)));
+    let (status, _) = browse(&format!("{base}/favicon.ico")).await;
+    assert_eq!(status, 404);
+    let error = waiting.await.unwrap().unwrap_err();
+    assert!(matches!(error, Error::SignInRequired { .. }), "{error:?}");
+}
+
+#[tokio::test]
+async fn the_receiver_listens_only_on_loopback() {
+    for uri in [
+        "http://0.0.0.0:0/callback",
+        "http://example.com/callback",
+        "https://127.0.0.1:0/callback",
+    ] {
+        assert!(
+            matches!(LoopbackReceiver::bind(uri).await, Err(Error::Config(_))),
+            "{uri}"
+        );
+    }
+}
