@@ -66,13 +66,18 @@ impl LoopbackReceiver {
             .local_addr()
             .map_err(|e| Error::Config(format!("cannot read the receiver's address: {e}")))?
             .port();
-        if port == 0 {
+        // The redirect URI is sent byte for byte as given, unless the port
+        // was left to the system.
+        let redirect_uri = if port == 0 {
             let _ = url.set_port(Some(actual));
-        }
+            url.to_string()
+        } else {
+            redirect_uri.to_owned()
+        };
         Ok(Self {
             listener,
             path: url.path().to_owned(),
-            redirect_uri: url.to_string(),
+            redirect_uri,
         })
     }
 

@@ -1,0 +1,108 @@
+//! `authkit status`: every stored account and how long its tokens last.
+
+use authkit_core::{AccountKey, StoreError, TokenStore};
+use authkit_store_file::FileStore;
+use serde_json::json;
+use time::OffsetDateTime;
+
+use crate::exit::Failure;
+
+/// One stored account, as `status` reports it. Never holds a secret.
+struct Row {
+    key: AccountKey,
+    provider: String,
+    access_expires_in: Option<i64>,
+    refresh_expires_in: Option<i64>,
+    has_refresh_token: bool,
+    problem: Option<String>,
+}
+
+/// Prints every stored account, as a table or as JSON.
+pub async fn run(store: FileStore, as_json: bool) -> Result<(), Failure> {
+    let now = OffsetDateTime::now_utc();
+    let mut rows = Vec::new();
+    for key in store.keys().await? {
+        let provider = key.as_str().split(':').next().unwrap_or("").to_owned();
+        let row = match store.load(&key).await {
+            Ok(Some(tokens)) => Row {
+                access_expires_in: Some((tokens.expires_at() - now).whole_seconds()),
+                refresh_expires_in: tokens
+                    .refresh_expires_at()
+                    .map(|at| (at - now).whole_seconds()),
+                has_refresh_token: tokens.refresh_token().is_some(),
+                key,
+                provider,
+                problem: None,
+            },
+            Ok(None) => continue,
+            Err(error @ StoreError::Corrupt { .. }) => Row {
+                key,
+                provider,
+                access_expires_in: None,
+                refresh_expires_in: None,
+                has_refresh_token: false,
+                problem: Some(error.to_string()),
+            },
+            Err(error) => return Err(error.into()),
+        };
+        rows.push(row);
+    }
+    if as_json {
+        let accounts: Vec<_> = rows
+            .iter()
+            .map(|r| {
+                json!({
+                    "key": r.key.as_str(),
+                    "provider": r.provider,
+                    "access_token_expires_in": r.access_expires_in,
+                    "refresh_token": r.has_refresh_token,
+                    "refresh_token_expires_in": r.refresh_expires_in,
+                    "problem": r.problem,
+                })
+            })
+            .collect();
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({ "store": store.dir(), "accounts": accounts }))
+                .unwrap_or_default()
+        );
+        return Ok(());
+    }
+    if rows.is_empty() {
+        println!("No stored accounts in {}", store.dir().display());
+        return Ok(());
+    }
+    println!(
+        "{:<40} {:<8} {:<16} {:<16}",
+        "ACCOUNT", "PROVIDER", "ACCESS TOKEN", "REFRESH TOKEN"
+    );
+    for r in rows {
+        let access = match (&r.problem, r.access_expires_in) {
+            (Some(_), _) => "unreadable".to_owned(),
+            (None, Some(s)) => describe(s),
+            (None, None) => "-".to_owned(),
+        };
+        let refresh = match (r.has_refresh_token, r.refresh_expires_in) {
+            (false, _) => "none".to_owned(),
+            (true, Some(s)) => describe(s),
+            (true, None) => "no expiry known".to_owned(),
+        };
+        println!(
+            "{:<40} {:<8} {:<16} {:<16}",
+            r.key, r.provider, access, refresh
+        );
+    }
+    Ok(())
+}
+
+fn describe(seconds: i64) -> String {
+    if seconds <= 0 {
+        return "expired".to_owned();
+    }
+    match seconds {
+        s if s < 120 => format!("{s} s"),
+        s if s < 2 * 3600 => format!("{} min", s / 60),
+        s if s < 2 * 86400 => format!("{} h", s / 3600),
+        s => format!("{} days", s / 86400),
+    }
+}

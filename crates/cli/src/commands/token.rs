@@ -1,0 +1,179 @@
+//! `authkit token`: print a valid access token.
+
+use std::sync::Arc;
+
+use authkit_core::{ClientSecret, Error, ExposeSecret, Password, TokenManager, TokenProvider};
+use authkit_store_file::FileStore;
+use authkit_voipex::Voipex;
+use authkit_vonage::Vonage;
+
+use super::scopes;
+use crate::cli::{Endpoint, VoipexArgs, VonageTokenArgs};
+use crate::deferred::{Deferred, NeedsBrowser};
+use crate::exit::Failure;
+use crate::secrets::{PasswordSource, client_secret};
+
+/// Prints the access token and a newline on stdout, nothing else.
+pub async fn print_token(
+    provider: Arc<dyn TokenProvider>,
+    store: FileStore,
+) -> Result<(), Failure> {
+    let manager = TokenManager::new(provider, store);
+    let token = manager.access_token().await?;
+    println!("{}", token.expose_secret());
+    Ok(())
+}
+
+fn usage_to_config(failure: Failure) -> Error {
+    match failure {
+        Failure::Usage(message) => Error::Config(message),
+        Failure::Auth(error) => error,
+    }
+}
+
+fn voipex_with(args: &VoipexArgs, password: Password) -> Result<Voipex, Error> {
+    let mut builder = Voipex::builder(args.username.clone(), password);
+    builder = match &args.endpoint {
+        Endpoint {
+            token_url: Some(url),
+            ..
+        } => builder.token_url(url.clone()),
+        Endpoint {
+            base_url: Some(url),
+            ..
+        } => builder.base_url(url.clone()),
+        _ => builder,
+    };
+    if let Some(id) = &args.client_id {
+        builder = builder.client_id(id.clone());
+    }
+    if let Some(scopes) = scopes(args.scope.as_deref()) {
+        builder = builder.scopes(scopes);
+    }
+    builder.build()
+}
+
+/// The Voipex provider: refreshing needs no password, signing in does.
+pub fn voipex(args: VoipexArgs) -> Result<Arc<dyn TokenProvider>, Failure> {
+    // A refresh never sends the password, so the refreshing provider has none.
+    let refreshing = voipex_with(&args, Password::new(""))?;
+    let key = refreshing.account_key().clone();
+    let source = PasswordSource {
+        from_stdin: args.password.password_stdin,
+    };
+    let args = Arc::new(args);
+    let prompt = format!("Password for {}: ", args.username);
+    Ok(Arc::new(Deferred::new(
+        key,
+        move || Ok(Arc::new(refreshing.clone()) as Arc<dyn TokenProvider>),
+        move || {
+            let password = source.read(&prompt).map_err(usage_to_config)?;
+            Ok(Arc::new(voipex_with(&args, password)?) as Arc<dyn TokenProvider>)
+        },
+    )))
+}
+
+fn vonage_with(
+    endpoint: &Endpoint,
+    client_id: &str,
+    scope: Option<&str>,
+    secret: ClientSecret,
+) -> Result<Vonage, Error> {
+    let mut builder = Vonage::builder(client_id, secret);
+    builder = match endpoint {
+        Endpoint {
+            token_url: Some(url),
+            ..
+        } => builder.token_url(url.clone()),
+        Endpoint {
+            base_url: Some(url),
+            ..
+        } => builder.base_url(url.clone()),
+        _ => builder,
+    };
+    if let Some(scopes) = scopes(scope) {
+        builder = builder.scopes(scopes);
+    }
+    builder.build()
+}
+
+/// The Vonage provider: a password account with `--username`, else the
+/// account a browser sign-in stored. The consumer secret is read only when a
+/// request is needed.
+pub fn vonage(args: VonageTokenArgs) -> Result<Arc<dyn TokenProvider>, Failure> {
+    let placeholder = vonage_with(
+        &args.endpoint,
+        &args.client_id,
+        args.scope.as_deref(),
+        ClientSecret::new(""),
+    )?;
+    let source = PasswordSource {
+        from_stdin: args.password.password_stdin,
+    };
+    let args = Arc::new(args);
+    let refreshing = {
+        let args = Arc::clone(&args);
+        move || -> Result<Vonage, Error> {
+            let secret = client_secret().map_err(usage_to_config)?;
+            vonage_with(
+                &args.endpoint,
+                &args.client_id,
+                args.scope.as_deref(),
+                secret,
+            )
+        }
+    };
+    match args.username.clone() {
+        Some(username) => {
+            let key = placeholder
+                .password_account(username.clone(), Password::new(""))
+                .account_key()
+                .clone();
+            let refreshing = Arc::new(refreshing);
+            let for_refresh =
+                {
+                    let refreshing = Arc::clone(&refreshing);
+                    let username = username.clone();
+                    move || {
+                        Ok(Arc::new(
+                            refreshing()?.password_account(username.clone(), Password::new("")),
+                        ) as Arc<dyn TokenProvider>)
+                    }
+                };
+            let prompt = format!("Password for {username}: ");
+            Ok(Arc::new(Deferred::new(key, for_refresh, move || {
+                let vonage = refreshing()?;
+                let password = source.read(&prompt).map_err(usage_to_config)?;
+                Ok(
+                    Arc::new(vonage.password_account(username.clone(), password))
+                        as Arc<dyn TokenProvider>,
+                )
+            })))
+        }
+        None => {
+            let account =
+                placeholder.code_account(super::login::UNUSED_REDIRECT, args.label.clone())?;
+            let key = account.account_key().clone();
+            let hint = format!(
+                "authkit login vonage --client-id {} --redirect-uri http://127.0.0.1:PORT/callback",
+                args.client_id
+            );
+            let label = args.label.clone();
+            let browser_key = key.clone();
+            Ok(Arc::new(Deferred::new(
+                key,
+                move || {
+                    Ok(Arc::new(
+                        refreshing()?.code_account(super::login::UNUSED_REDIRECT, label.clone())?,
+                    ) as Arc<dyn TokenProvider>)
+                },
+                move || {
+                    Ok(Arc::new(NeedsBrowser {
+                        key: browser_key.clone(),
+                        hint: hint.clone(),
+                    }) as Arc<dyn TokenProvider>)
+                },
+            )))
+        }
+    }
+}

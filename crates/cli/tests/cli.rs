@@ -1,0 +1,406 @@
+//! The `authkit` binary end to end, against the testkit's mock server on
+//! 127.0.0.1: what scripts see on stdout, stderr and in the exit code.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use authkit_core::BasicEncoding;
+use authkit_core::{AccessToken, AccountKey, TokenSet, TokenStore};
+use authkit_store_file::FileStore;
+use authkit_testkit::{ClientKind, Fault, MockAuthServer, MockClient, ResponseStyle};
+use time::OffsetDateTime;
+
+const PASSWORD: &str = "correct horse & battery+staple";
+const SECRET: &str = "consumer:secret%";
+
+fn authkit(store: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_authkit"));
+    command
+        .env_remove("AUTHKIT_PASSWORD")
+        .env_remove("AUTHKIT_CLIENT_SECRET")
+        .env_remove("AUTHKIT_STORE")
+        .arg("--store")
+        .arg(store)
+        .stdin(Stdio::null());
+    command
+}
+
+async fn run(mut command: Command) -> Output {
+    tokio::task::spawn_blocking(move || command.output().unwrap())
+        .await
+        .unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+async fn keycloak() -> MockAuthServer {
+    MockAuthServer::builder()
+        .style(ResponseStyle::Keycloak)
+        .invalid_grant_status(401)
+        .user("me@example.com", PASSWORD)
+        .client(MockClient::public("api"))
+        .start()
+        .await
+}
+
+fn voipex_token(store: &Path, server: &MockAuthServer) -> Command {
+    let mut command = authkit(store);
+    command.args([
+        "token",
+        "voipex",
+        "--username",
+        "me@example.com",
+        "--base-url",
+        &server.base_url(),
+    ]);
+    command
+}
+
+/// Rewrites the stored set so that it looks expired, keeping its refresh token.
+async fn expire(store: &Path, key: &str) {
+    let store = FileStore::open(store).unwrap();
+    let key = AccountKey::new(key);
+    let stored = store.load(&key).await.unwrap().unwrap();
+    let past = OffsetDateTime::now_utc() - time::Duration::hours(2);
+    let expired = TokenSet::new(
+        stored.access_token().clone(),
+        past,
+        past + time::Duration::hours(1),
+    )
+    .with_refresh_token(stored.refresh_token().cloned(), None);
+    store.save(&key, &expired).await.unwrap();
+}
+
+fn assert_no_secrets(text: &str, server: &MockAuthServer, except: Option<&str>) {
+    for secret in server
+        .all_secrets()
+        .iter()
+        .map(String::as_str)
+        .chain([PASSWORD, SECRET])
+    {
+        if Some(secret) != except {
+            assert!(!text.contains(secret), "a secret leaked into: {text}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signs_in_once_then_serves_from_the_store_then_refreshes() {
+    let server = keycloak().await;
+    let dir = tempfile::tempdir().unwrap();
+
+    let mut first = voipex_token(dir.path(), &server);
+    first.env("AUTHKIT_PASSWORD", PASSWORD).arg("--verbose");
+    let output = run(first).await;
+    assert!(output.status.success(), "{}", stderr(&output));
+    let token = stdout(&output);
+    assert!(
+        token.ends_with('\n') && token.lines().count() == 1,
+        "only the token and a newline: {token:?}"
+    );
+    let token = token.trim_end().to_owned();
+    assert!(server.is_access_token_active(&AccessToken::new(token.clone())));
+    assert_no_secrets(&stderr(&output), &server, None);
+
+    // No password this time: the store holds a usable token, so none is asked for.
+    let output = run(voipex_token(dir.path(), &server)).await;
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(stdout(&output).trim_end(), token);
+    assert_eq!(
+        server.log().len(),
+        1,
+        "served from the store with no request"
+    );
+
+    expire(dir.path(), "voipex:me@example.com").await;
+    let mut refresh = voipex_token(dir.path(), &server);
+    refresh.arg("--verbose");
+    let output = run(refresh).await;
+    assert!(output.status.success(), "{}", stderr(&output));
+    let refreshed = stdout(&output).trim_end().to_owned();
+    assert_ne!(refreshed, token);
+    assert!(server.is_access_token_active(&AccessToken::new(refreshed.clone())));
+    let log = server.log();
+    assert_eq!((log.count("password"), log.count("refresh_token")), (1, 1));
+    assert_no_secrets(&stderr(&output), &server, None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_password_can_come_from_stdin() {
+    let server = keycloak().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = voipex_token(dir.path(), &server);
+    command
+        .arg("--password-stdin")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let output = tokio::task::spawn_blocking(move || {
+        let mut child = command.spawn().unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(format!("{PASSWORD}\n").as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_failure_class_has_its_exit_code_and_one_line() {
+    let server = keycloak().await;
+    let dir = tempfile::tempdir().unwrap();
+
+    // 3: the server refused.
+    let mut wrong = voipex_token(dir.path(), &server);
+    wrong.env("AUTHKIT_PASSWORD", "wrong password");
+    let output = run(wrong).await;
+    assert_eq!(output.status.code(), Some(3));
+    let message = stderr(&output);
+    assert_eq!(message.lines().count(), 1, "{message}");
+    assert!(
+        message.contains("invalid_grant") && message.contains("Invalid user credentials"),
+        "{message}"
+    );
+    assert!(stdout(&output).is_empty());
+    assert!(!message.contains("wrong password"));
+
+    // 2: configuration (no password available, stdin not a terminal), usage, plain http.
+    let output = run(voipex_token(dir.path(), &server)).await;
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(stderr(&output).contains("AUTHKIT_PASSWORD"));
+    let mut usage = authkit(dir.path());
+    usage.args(["token", "voipex"]);
+    assert_eq!(run(usage).await.status.code(), Some(2));
+    let mut insecure = authkit(dir.path());
+    insecure.args([
+        "token",
+        "voipex",
+        "--username",
+        "u",
+        "--base-url",
+        "http://auth.example.com",
+    ]);
+    assert_eq!(run(insecure).await.status.code(), Some(2));
+
+    // 4: the server failed, or nobody listens.
+    server.inject_n(Fault::ServerError(503), 10);
+    let mut failing = voipex_token(dir.path(), &server);
+    failing.env("AUTHKIT_PASSWORD", PASSWORD);
+    let output = run(failing).await;
+    assert_eq!(output.status.code(), Some(4), "{}", stderr(&output));
+    assert!(stderr(&output).contains("503"));
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut dead = authkit(dir.path());
+    dead.args([
+        "token",
+        "voipex",
+        "--username",
+        "u",
+        "--base-url",
+        &format!("http://127.0.0.1:{port}"),
+    ])
+    .env("AUTHKIT_PASSWORD", PASSWORD);
+    assert_eq!(run(dead).await.status.code(), Some(4));
+
+    // 5: the store cannot be used.
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, b"not a directory").unwrap();
+    let mut broken = authkit(&file);
+    broken.args(["status"]);
+    assert_eq!(run(broken).await.status.code(), Some(5));
+}
+
+async fn vonage_server(redirect_uri: &str) -> MockAuthServer {
+    MockAuthServer::builder()
+        .style(ResponseStyle::ApiManager)
+        .user("me@vbc.prod", PASSWORD)
+        .client(
+            MockClient::basic("consumer-key", SECRET, BasicEncoding::Raw)
+                .also_accepting(ClientKind::SecretInBody)
+                .redirect_uri(redirect_uri),
+        )
+        .start()
+        .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_vonage_password_account_gets_tokens() {
+    let server = vonage_server("http://127.0.0.1:1/unused").await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = authkit(dir.path());
+    command
+        .args([
+            "token",
+            "vonage",
+            "--username",
+            "me",
+            "--client-id",
+            "consumer-key",
+            "--base-url",
+            &server.base_url(),
+        ])
+        .env("AUTHKIT_PASSWORD", PASSWORD)
+        .env("AUTHKIT_CLIENT_SECRET", SECRET);
+    let output = run(command).await;
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(server.is_access_token_active(&AccessToken::new(stdout(&output).trim_end())));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_sign_in_then_tokens_then_status_then_logout() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let redirect = format!("http://127.0.0.1:{port}/callback");
+    let server = vonage_server(&redirect).await;
+    let dir = tempfile::tempdir().unwrap();
+
+    let mut login = authkit(dir.path());
+    login
+        .args([
+            "--verbose",
+            "login",
+            "vonage",
+            "--client-id",
+            "consumer-key",
+            "--redirect-uri",
+            &redirect,
+        ])
+        .args([
+            "--base-url",
+            &server.base_url(),
+            "--no-browser",
+            "--timeout",
+            "30",
+        ])
+        .env("AUTHKIT_CLIENT_SECRET", SECRET)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = login.spawn().unwrap();
+    let stderr_pipe = child.stderr.take().unwrap();
+    // Play the browser: read the sign-in URL from stderr and open it.
+    let (url_tx, url_rx) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        let mut lines = Vec::new();
+        for line in BufReader::new(stderr_pipe).lines().map_while(Result::ok) {
+            if line.trim_start().starts_with("http://") {
+                let _ = url_tx.send(line.trim().to_owned());
+            }
+            lines.push(line);
+        }
+        lines.join("\n")
+    });
+    let url = tokio::task::spawn_blocking(move || {
+        url_rx
+            .recv_timeout(std::time::Duration::from_secs(20))
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::limited(5))
+        .build()
+        .unwrap();
+    let page = browser
+        .get(&url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("You may close this tab"), "{page}");
+    let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
+        .await
+        .unwrap();
+    let login_stderr = reader.join().unwrap();
+    assert!(status.success(), "{login_stderr}");
+    assert!(login_stderr.contains("Signed in: vonage:consumer-key:default"));
+    assert_no_secrets(&login_stderr, &server, None);
+
+    // The stored sign-in serves tokens; no secret is needed while they are fresh.
+    let mut token = authkit(dir.path());
+    token.args([
+        "token",
+        "vonage",
+        "--client-id",
+        "consumer-key",
+        "--base-url",
+        &server.base_url(),
+    ]);
+    let output = run(token).await;
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(server.is_access_token_active(&AccessToken::new(stdout(&output).trim_end())));
+
+    let mut status = authkit(dir.path());
+    status.args(["status", "--json"]);
+    let output = run(status).await;
+    assert!(output.status.success());
+    let report: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let accounts = report["accounts"].as_array().unwrap();
+    assert_eq!(accounts.len(), 1);
+    assert_eq!(accounts[0]["key"], "vonage:consumer-key:default");
+    assert_eq!(accounts[0]["provider"], "vonage");
+    assert!(accounts[0]["access_token_expires_in"].as_i64().unwrap() > 3000);
+    assert!(accounts[0]["refresh_token_expires_in"].as_i64().unwrap() > 6 * 86400);
+    assert_no_secrets(&stdout(&output), &server, None);
+
+    // Expired, the refresh needs the consumer secret, and uses the stored refresh token.
+    expire(dir.path(), "vonage:consumer-key:default").await;
+    let mut refresh = authkit(dir.path());
+    refresh
+        .args([
+            "token",
+            "vonage",
+            "--client-id",
+            "consumer-key",
+            "--base-url",
+            &server.base_url(),
+        ])
+        .env("AUTHKIT_CLIENT_SECRET", SECRET);
+    let output = run(refresh).await;
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(server.log().count("refresh_token"), 1);
+
+    let mut logout = authkit(dir.path());
+    logout.args(["logout", "vonage:consumer-key:default"]);
+    assert!(run(logout).await.status.success());
+    let mut after = authkit(dir.path());
+    after.args([
+        "token",
+        "vonage",
+        "--client-id",
+        "consumer-key",
+        "--base-url",
+        &server.base_url(),
+    ]);
+    let output = run(after).await;
+    assert_eq!(
+        output.status.code(),
+        Some(3),
+        "signed out: a person must sign in again"
+    );
+    assert!(
+        stderr(&output).contains("authkit login vonage"),
+        "{}",
+        stderr(&output)
+    );
+}
