@@ -22,3 +22,7 @@ pub use authkit_vonage as vonage;
 /// The file store (feature `store-file`).
 #[cfg(feature = "store-file")]
 pub use authkit_store_file as store_file;
+
+/// The Redis store (feature `store-redis`).
+#[cfg(feature = "store-redis")]
+pub use authkit_store_redis as store_redis;

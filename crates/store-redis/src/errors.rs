@@ -1,0 +1,23 @@
+//! Redis failures as store errors, without credentials.
+
+use authkit_core::StoreError;
+use authkit_core::excerpt::scrub;
+
+/// Classifies a Redis error. Connection failures, timeouts and a restarting
+/// server are `Unavailable` (retryable); the message is scrubbed so that
+/// nothing resembling a credential survives.
+pub(crate) fn store_error(operation: &str, err: &redis::RedisError) -> StoreError {
+    let what = if err.is_timeout() {
+        "timed out"
+    } else if err.is_connection_refusal() {
+        "connection refused"
+    } else if err.is_connection_dropped() || err.is_io_error() {
+        "connection lost"
+    } else {
+        "failed"
+    };
+    StoreError::Unavailable(format!(
+        "Redis {what} while {operation}: {}",
+        scrub(&err.to_string(), 160)
+    ))
+}

@@ -1,0 +1,217 @@
+//! The lock: a lease in Redis, renewed while held, fenced on save.
+//!
+//! `SET lock owner NX PX lease` takes it, with a random owner value. A task
+//! renews it every third of the lease while the holder lives; a holder that
+//! dies stops renewing, and the lease lapses, freeing the account for the
+//! others. Because a lease can also lapse while its holder still works (a
+//! long pause, a partition), the holder's save is fenced: a script writes the
+//! tokens only if the lock still holds this owner, and reports
+//! [`StoreError::LockLost`] otherwise, so a late writer can never overwrite
+//! the newer tokens of whoever holds the lease now.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use authkit_core::{AccountKey, StoreError, StoreLock, TokenSet};
+use redis::aio::ConnectionManager;
+
+use crate::errors::store_error;
+use crate::scripts::{FENCED_SAVE, RELEASE, RENEW};
+use crate::store::RedisStore;
+
+/// A held lease on one account of a [`RedisStore`]; released on drop.
+pub struct RedisLock {
+    store: RedisStore,
+    key: AccountKey,
+    owner: String,
+    lost: Arc<AtomicBool>,
+    renewal: Option<tokio::task::JoinHandle<()>>,
+    released: bool,
+}
+
+impl std::fmt::Debug for RedisLock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisLock")
+            .field("key", &self.key)
+            .field("lost", &self.lost.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
+}
+
+impl RedisLock {
+    /// Waits for the lease, polling with jittered backoff, up to the store's
+    /// lock wait.
+    pub(crate) async fn acquire(store: RedisStore, key: AccountKey) -> Result<Self, StoreError> {
+        let owner = random_owner();
+        let lock_key = store.lock_key(&key);
+        let lease_ms = millis(store.lease());
+        let deadline = tokio::time::Instant::now() + store.lock_wait();
+        let mut pause = Duration::from_millis(10);
+        loop {
+            let mut conn = store.connection();
+            let taken: Option<String> = redis::cmd("SET")
+                .arg(&lock_key)
+                .arg(&owner)
+                .arg("NX")
+                .arg("PX")
+                .arg(lease_ms)
+                .query_async(&mut conn)
+                .await
+                .map_err(|e| store_error("taking the lock", &e))?;
+            if taken.is_some() {
+                break;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(StoreError::Unavailable(format!(
+                    "the lock on {key} stayed held by another holder for {} s",
+                    store.lock_wait().as_secs()
+                )));
+            }
+            let jitter = Duration::from_millis(u64::from(random_u8()) % 10);
+            tokio::time::sleep(pause + jitter).await;
+            pause = (pause * 2).min(Duration::from_millis(200));
+        }
+        let lost = Arc::new(AtomicBool::new(false));
+        let renewal = tokio::spawn(renew(
+            store.connection(),
+            lock_key,
+            owner.clone(),
+            store.lease(),
+            Arc::clone(&lost),
+            key.clone(),
+        ));
+        Ok(Self {
+            store,
+            key,
+            owner,
+            lost,
+            renewal: Some(renewal),
+            released: false,
+        })
+    }
+
+    /// Whether the renewal found the lease gone (another holder may have it).
+    pub fn is_lost(&self) -> bool {
+        self.lost.load(Ordering::SeqCst)
+    }
+}
+
+/// Renews the lease every third of its length until it is lost or the task is aborted.
+async fn renew(
+    mut conn: ConnectionManager,
+    lock_key: String,
+    owner: String,
+    lease: Duration,
+    lost: Arc<AtomicBool>,
+    key: AccountKey,
+) {
+    loop {
+        tokio::time::sleep(lease / 3).await;
+        let renewed: Result<i64, _> = RENEW
+            .key(&lock_key)
+            .arg(&owner)
+            .arg(millis(lease))
+            .invoke_async(&mut conn)
+            .await;
+        match renewed {
+            Ok(1) => {}
+            Ok(_) => {
+                tracing::warn!(account = %key, "the Redis lease lapsed; saves under it will be refused");
+                lost.store(true, Ordering::SeqCst);
+                return;
+            }
+            // A failed renewal is retried; if Redis stays away the lease
+            // lapses there and the fenced save says so.
+            Err(error) => {
+                tracing::warn!(account = %key, error = %store_error("renewing the lease", &error), "lease renewal failed")
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl StoreLock for RedisLock {
+    async fn save(&mut self, tokens: &TokenSet) -> Result<(), StoreError> {
+        let mut conn = self.store.connection();
+        let written: i64 = FENCED_SAVE
+            .key(self.store.lock_key(&self.key))
+            .key(self.store.tokens_key(&self.key))
+            .arg(&self.owner)
+            .arg(tokens.to_store_bytes())
+            .arg(self.store.ttl_millis(tokens))
+            .invoke_async(&mut conn)
+            .await
+            .map_err(|e| store_error("saving under the lock", &e))?;
+        if written == 1 {
+            Ok(())
+        } else {
+            self.lost.store(true, Ordering::SeqCst);
+            Err(StoreError::LockLost {
+                key: self.key.clone(),
+            })
+        }
+    }
+
+    async fn release(mut self: Box<Self>) -> Result<(), StoreError> {
+        if let Some(renewal) = self.renewal.take() {
+            renewal.abort();
+        }
+        self.released = true;
+        let mut conn = self.store.connection();
+        let _: i64 = RELEASE
+            .key(self.store.lock_key(&self.key))
+            .arg(&self.owner)
+            .invoke_async(&mut conn)
+            .await
+            .map_err(|e| store_error("releasing the lock", &e))?;
+        Ok(())
+    }
+}
+
+impl Drop for RedisLock {
+    fn drop(&mut self) {
+        if let Some(renewal) = self.renewal.take() {
+            renewal.abort();
+        }
+        if self.released {
+            return;
+        }
+        // Best effort: release in the background; if that fails the lease lapses.
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let mut conn = self.store.connection();
+            let lock_key = self.store.lock_key(&self.key);
+            let owner = self.owner.clone();
+            runtime.spawn(async move {
+                let _: Result<i64, _> = RELEASE
+                    .key(lock_key)
+                    .arg(owner)
+                    .invoke_async(&mut conn)
+                    .await;
+            });
+        }
+    }
+}
+
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis())
+        .unwrap_or(u64::MAX)
+        .max(1)
+}
+
+fn random_owner() -> String {
+    let mut bytes = [0u8; 16];
+    // Uniqueness across holders is what matters; fall back to time if the OS fails.
+    if getrandom::fill(&mut bytes).is_err() {
+        let nanos = time::OffsetDateTime::now_utc().unix_timestamp_nanos();
+        bytes.copy_from_slice(&nanos.to_le_bytes());
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn random_u8() -> u8 {
+    let mut byte = [0u8; 1];
+    let _ = getrandom::fill(&mut byte);
+    byte[0]
+}

@@ -1,0 +1,44 @@
+//! authkit's Redis store: one account's tokens shared by a fleet of hosts.
+//!
+//! When a service runs on many hosts that call one provider account, a file
+//! cannot be shared, and each host refreshing on its own spends the others'
+//! single-use refresh tokens. [`RedisStore`] keeps the token set and its lock
+//! in Redis, so the `TokenManager` of every process on every host cooperates:
+//! one takes the lease, reloads (someone else may have refreshed), refreshes,
+//! and saves before releasing.
+//!
+//! - **A lease, not a lock.** `SET lock owner NX PX lease`, renewed every
+//!   third of the lease while held, released by a script that checks the
+//!   owner; a holder that dies frees the account when its lease lapses.
+//! - **Fenced saves.** A lease can lapse while its holder still works, so a
+//!   save under the lock is a script that writes only while this holder owns
+//!   it, and otherwise returns `StoreError::LockLost` (see
+//!   `authkit_core::StoreLock`).
+//! - **TTL.** Token sets expire in Redis no sooner than their refresh token
+//!   (plus an hour); sets whose refresh token has no known expiry do not expire.
+//! - **Classified failures.** Connection failures, timeouts and a restarting
+//!   server are `StoreError::Unavailable` (retryable); the manager keeps
+//!   serving a still-valid token from memory meanwhile.
+//! - **TLS and authentication** through the URL (`rediss://user:pass@host`);
+//!   the URL is never printed.
+//!
+//! ```no_run
+//! use authkit_store_redis::RedisStore;
+//! # async fn run() -> Result<(), authkit_core::StoreError> {
+//! let store = RedisStore::builder("redis://127.0.0.1:6379/0").connect().await?;
+//! # let _ = store; Ok(()) }
+//! ```
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod errors;
+mod lease;
+mod scripts;
+mod store;
+
+pub use lease::RedisLock;
+pub use store::{RedisStore, RedisStoreBuilder};
+
+#[doc(no_inline)]
+pub use authkit_core::TokenStore;

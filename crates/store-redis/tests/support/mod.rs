@@ -1,0 +1,119 @@
+//! A real `redis-server` for the tests, on a Unix socket in a temporary
+//! directory, started and stopped by the tests themselves.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A running `redis-server`; stopped when dropped.
+pub struct RedisServer {
+    dir: tempfile::TempDir,
+    child: Option<Child>,
+    password: Option<String>,
+}
+
+impl RedisServer {
+    /// Starts one, or returns `None` (loudly) when `redis-server` is not on
+    /// PATH. With `AUTHKIT_REQUIRE_REDIS=1` a missing server fails the test.
+    pub fn start() -> Option<Self> {
+        Self::start_with_password(None)
+    }
+
+    /// Starts one that requires `password`.
+    pub fn start_with_password(password: Option<&str>) -> Option<Self> {
+        let found = Command::new("redis-server")
+            .arg("--version")
+            .stdout(Stdio::null())
+            .status()
+            .is_ok();
+        if !found {
+            if std::env::var("AUTHKIT_REQUIRE_REDIS").as_deref() == Ok("1") {
+                panic!("redis-server is not on PATH and AUTHKIT_REQUIRE_REDIS=1");
+            }
+            eprintln!(
+                "SKIPPED: redis-server is not on PATH; install it (Debian: redis-server) to run the Redis store's tests"
+            );
+            return None;
+        }
+        let mut server = Self {
+            dir: tempfile::tempdir().expect("temporary directory"),
+            child: None,
+            password: password.map(str::to_owned),
+        };
+        server.launch();
+        Some(server)
+    }
+
+    fn socket(&self) -> PathBuf {
+        self.dir.path().join("redis.sock")
+    }
+
+    fn launch(&mut self) {
+        let _ = std::fs::remove_file(self.socket());
+        let mut command = Command::new("redis-server");
+        command
+            .args([
+                "--port",
+                "0",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--unixsocketperm",
+                "700",
+            ])
+            .arg("--unixsocket")
+            .arg(self.socket())
+            .arg("--dir")
+            .arg(self.dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        if let Some(password) = &self.password {
+            command.args(["--requirepass", password]);
+        }
+        self.child = Some(command.spawn().expect("start redis-server"));
+        let started = Instant::now();
+        while !self.socket().exists() {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "redis-server did not start"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// The URL to connect with (with the password, if any).
+    pub fn url(&self) -> String {
+        match &self.password {
+            Some(password) => format!("redis+unix://{}?pass={password}", self.socket().display()),
+            None => format!("redis+unix://{}", self.socket().display()),
+        }
+    }
+
+    /// The URL with another password.
+    pub fn url_with_password(&self, password: &str) -> String {
+        format!("redis+unix://{}?pass={password}", self.socket().display())
+    }
+
+    /// Stops the server (its data is lost: no persistence).
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        let _ = std::fs::remove_file(self.socket());
+    }
+
+    /// Starts it again on the same socket.
+    pub fn restart(&mut self) {
+        self.stop();
+        self.launch();
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
