@@ -81,7 +81,7 @@ pub fn interpret(response: &ResponseParts<'_>, ctx: &ParseContext<'_>) -> Result
         return Err(refusal(response, ctx, error, &fields));
     }
     if !(200..300).contains(&status) {
-        return Err(foreign(response));
+        return Err(fields_without_error(response, &fields));
     }
     parse_success(status, &fields, ctx)
 }
@@ -157,6 +157,31 @@ fn foreign(response: &ResponseParts<'_>) -> Error {
             status: response.status,
             content_type: content_type_text(response),
             excerpt: excerpt(response),
+        }
+    }
+}
+
+/// A JSON (or form) body on an error status without an OAuth `error`: its
+/// values may echo what was sent, so only its field names are reported.
+fn fields_without_error(response: &ResponseParts<'_>, fields: &Map<String, Value>) -> Error {
+    let names: Vec<&str> = fields.keys().map(String::as_str).take(12).collect();
+    let excerpt = scrub(
+        &format!(
+            "a body without an OAuth error; its fields: {}",
+            names.join(", ")
+        ),
+        EXCERPT_CHARS,
+    );
+    if response.status >= 500 {
+        Error::ServerFailure {
+            status: response.status,
+            excerpt,
+        }
+    } else {
+        Error::NotOAuth {
+            status: response.status,
+            content_type: content_type_text(response),
+            excerpt,
         }
     }
 }
