@@ -27,6 +27,11 @@ pub trait Clock: Send + Sync + fmt::Debug {
     fn now_unix_nanos(&self) -> i64 {
         unix_nanos(self.now())
     }
+
+    /// Nanoseconds on a clock that only moves forward (possibly coarse),
+    /// from an arbitrary origin. The manager checks freshness against both
+    /// clocks, so a wall clock set back does not make an old token look fresh.
+    fn monotonic_nanos(&self) -> i64;
 }
 
 /// An instant as nanoseconds since the Unix epoch, saturating outside the
@@ -55,12 +60,32 @@ impl Clock for SystemClock {
             .saturating_mul(1_000_000_000)
             .saturating_add(ts.tv_nsec)
     }
+
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    fn monotonic_nanos(&self) -> i64 {
+        let ts = rustix::time::clock_gettime(rustix::time::ClockId::MonotonicCoarse);
+        ts.tv_sec
+            .saturating_mul(1_000_000_000)
+            .saturating_add(ts.tv_nsec)
+    }
+
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    fn monotonic_nanos(&self) -> i64 {
+        static ORIGIN: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+        let origin = *ORIGIN.get_or_init(std::time::Instant::now);
+        i64::try_from(origin.elapsed().as_nanos()).unwrap_or(i64::MAX)
+    }
 }
 
 /// A clock that stands still until told to move; cloning shares it.
+///
+/// [`ManualClock::advance`] moves time forward (both the wall clock and the
+/// monotonic one); [`ManualClock::set_wall`] changes only the wall clock, as
+/// an administrator or NTP would.
 #[derive(Debug, Clone)]
 pub struct ManualClock {
     unix_nanos: Arc<AtomicI64>,
+    monotonic: Arc<AtomicI64>,
 }
 
 impl ManualClock {
@@ -68,6 +93,7 @@ impl ManualClock {
     pub fn new(start: OffsetDateTime) -> Self {
         Self {
             unix_nanos: Arc::new(AtomicI64::new(unix_nanos(start))),
+            monotonic: Arc::new(AtomicI64::new(0)),
         }
     }
 
@@ -76,14 +102,18 @@ impl ManualClock {
         Self::new(OffsetDateTime::now_utc())
     }
 
-    /// Moves the clock forward (or back, with a negative duration).
+    /// Lets time pass: moves the wall clock and the monotonic clock forward
+    /// (a negative duration moves only the wall clock back).
     pub fn advance(&self, by: Duration) {
         let nanos = i64::try_from(by.whole_nanoseconds()).unwrap_or(i64::MAX);
         self.unix_nanos.fetch_add(nanos, Ordering::SeqCst);
+        if nanos > 0 {
+            self.monotonic.fetch_add(nanos, Ordering::SeqCst);
+        }
     }
 
-    /// Sets the clock to `to`.
-    pub fn set(&self, to: OffsetDateTime) {
+    /// Sets the wall clock to `to` without time passing: a clock jump.
+    pub fn set_wall(&self, to: OffsetDateTime) {
         self.unix_nanos.store(unix_nanos(to), Ordering::SeqCst);
     }
 }
@@ -97,6 +127,10 @@ impl Clock for ManualClock {
 
     fn now_unix_nanos(&self) -> i64 {
         self.unix_nanos.load(Ordering::SeqCst)
+    }
+
+    fn monotonic_nanos(&self) -> i64 {
+        self.monotonic.load(Ordering::SeqCst)
     }
 }
 

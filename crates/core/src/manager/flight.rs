@@ -138,10 +138,23 @@ impl Inner {
         let current = newest(stored, self.cache.load_full().map(|c| c.tokens.clone()));
 
         if let Some(tokens) = &current {
-            let candidate = self.policy.schedule(tokens.clone());
-            if now < candidate.refresh_at && !self.is_rejected(tokens.access_token()) {
+            // The set this process already holds keeps its own deadlines (on
+            // the monotonic clock too); a set another holder stored is judged
+            // afresh.
+            let candidate = match self.cache.load_full() {
+                Some(held)
+                    if held
+                        .tokens
+                        .access_token()
+                        .same_secret(tokens.access_token()) =>
+                {
+                    held
+                }
+                _ => Arc::new(self.policy.schedule(tokens.clone(), self.clock.as_ref())),
+            };
+            let (wall, monotonic) = (self.clock.now_unix_nanos(), self.clock.monotonic_nanos());
+            if candidate.is_fresh(wall, monotonic) && !self.is_rejected(tokens.access_token()) {
                 tracing::debug!(account = %self.key, "using tokens another holder already refreshed");
-                let candidate = Arc::new(candidate);
                 self.cache.store(Some(Arc::clone(&candidate)));
                 return Ok(candidate);
             }
@@ -154,7 +167,7 @@ impl Inner {
                 .is_some_and(|new| !new.same_secret(&old))
         });
         let saved = lock.save(&fresh).await;
-        let cached = Arc::new(self.policy.schedule(fresh));
+        let cached = Arc::new(self.policy.schedule(fresh, self.clock.as_ref()));
         self.cache.store(Some(Arc::clone(&cached)));
         *self.rejected.lock().unwrap_or_else(PoisonError::into_inner) = None;
         release(lock, &self.key).await;
@@ -208,8 +221,9 @@ impl Inner {
                 if let Err(e) = lock.save(&without).await {
                     tracing::warn!(account = %self.key, error = %e, "could not drop the refused refresh token from the store");
                 }
-                self.cache
-                    .store(Some(Arc::new(self.policy.schedule(without))));
+                self.cache.store(Some(Arc::new(
+                    self.policy.schedule(without, self.clock.as_ref()),
+                )));
                 Ok((self.provider.authenticate().await?, None))
             }
             Err(error) => Err(error),
@@ -217,8 +231,10 @@ impl Inner {
     }
 
     fn fresh_in_memory(&self) -> Option<Arc<Cached>> {
-        let now = self.now();
-        self.cache.load_full().filter(|c| now < c.refresh_at)
+        let (wall, monotonic) = (self.clock.now_unix_nanos(), self.clock.monotonic_nanos());
+        self.cache
+            .load_full()
+            .filter(|c| c.is_fresh(wall, monotonic))
     }
 
     fn is_rejected(&self, token: &AccessToken) -> bool {

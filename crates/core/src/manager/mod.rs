@@ -116,13 +116,16 @@ impl TokenManager {
     /// The fresh token in memory, starting a background refresh when it is
     /// inside its early-refresh window; `None` when there is nothing usable.
     fn token_from_memory(&self) -> Option<AccessToken> {
-        let now = self.inner.clock.now_unix_nanos();
+        let (wall, monotonic) = (
+            self.inner.clock.now_unix_nanos(),
+            self.inner.clock.monotonic_nanos(),
+        );
         let guard = self.inner.cache.load();
         let cached = guard.as_ref()?;
-        if now < cached.refresh_at_nanos {
+        if cached.is_fresh(wall, monotonic) {
             return Some(cached.access_token());
         }
-        if now < cached.usable_until_nanos {
+        if cached.is_usable(wall, monotonic) {
             self.inner.refresh_in_background(self.inner.now());
             return Some(cached.access_token());
         }
@@ -131,11 +134,14 @@ impl TokenManager {
 
     /// The access token if one is usable in memory, without any I/O or waiting.
     pub fn cached_access_token(&self) -> Option<AccessToken> {
-        let now = self.inner.clock.now_unix_nanos();
+        let (wall, monotonic) = (
+            self.inner.clock.now_unix_nanos(),
+            self.inner.clock.monotonic_nanos(),
+        );
         let cached = self.inner.cache.load();
         cached
             .as_ref()
-            .filter(|c| now < c.usable_until_nanos)
+            .filter(|c| c.is_usable(wall, monotonic))
             .map(|c| c.access_token())
     }
 
@@ -175,9 +181,11 @@ impl TokenManager {
     pub async fn sign_in_with(&self, tokens: TokenSet) -> Result<(), Error> {
         let mut lock = self.inner.store.lock(&self.inner.key).await?;
         lock.save(&tokens).await?;
-        self.inner
-            .cache
-            .store(Some(Arc::new(self.inner.policy.schedule(tokens))));
+        self.inner.cache.store(Some(Arc::new(
+            self.inner
+                .policy
+                .schedule(tokens, self.inner.clock.as_ref()),
+        )));
         self.inner.forget_failure();
         drop(lock);
         tracing::info!(account = %self.inner.key, "signed in");
@@ -199,7 +207,8 @@ impl Inner {
     fn revoke(&self, cached: &Cached) {
         *self.rejected.lock().unwrap_or_else(PoisonError::into_inner) =
             Some(cached.tokens.access_token().clone());
-        self.cache.store(Some(Arc::new(cached.revoked())));
+        self.cache
+            .store(Some(Arc::new(cached.revoked(self.clock.as_ref()))));
         tracing::debug!(account = %self.key, "access token invalidated");
     }
 

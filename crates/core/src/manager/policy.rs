@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use time::OffsetDateTime;
 
-use crate::clock::unix_nanos;
+use crate::clock::{Clock, unix_nanos};
 use crate::secret::AccessToken;
 use crate::token::TokenSet;
 
@@ -57,6 +57,10 @@ pub(crate) struct Cached {
     pub(crate) refresh_at: OffsetDateTime,
     pub(crate) refresh_at_nanos: i64,
     pub(crate) usable_until_nanos: i64,
+    /// The same deadlines on the monotonic clock, as of when the set was
+    /// scheduled: a wall clock set back cannot postpone them.
+    pub(crate) refresh_at_monotonic: i64,
+    pub(crate) usable_until_monotonic: i64,
     stripes: Box<[Stripe]>,
 }
 
@@ -84,7 +88,7 @@ thread_local! {
 }
 
 impl RefreshPolicy {
-    pub(crate) fn schedule(&self, tokens: TokenSet) -> Cached {
+    pub(crate) fn schedule(&self, tokens: TokenSet, clock: &dyn Clock) -> Cached {
         let lifetime = (tokens.expires_at() - tokens.issued_at()).max(time::Duration::ZERO);
         let share = |d: Duration, divisor: i32| -> time::Duration {
             time::Duration::try_from(d)
@@ -95,7 +99,7 @@ impl RefreshPolicy {
         let jitter = share(self.refresh_jitter, 4) * fastrand::f64();
         let refresh_at =
             (tokens.expires_at() - share(self.refresh_margin, 2) - jitter).min(usable_until);
-        Cached::new(tokens, refresh_at, usable_until)
+        Cached::new(tokens, refresh_at, usable_until, clock)
     }
 
     pub(crate) fn cooldown(&self, consecutive_failures: u32) -> Duration {
@@ -108,17 +112,36 @@ impl RefreshPolicy {
 }
 
 impl Cached {
-    fn new(tokens: TokenSet, refresh_at: OffsetDateTime, usable_until: OffsetDateTime) -> Self {
+    fn new(
+        tokens: TokenSet,
+        refresh_at: OffsetDateTime,
+        usable_until: OffsetDateTime,
+        clock: &dyn Clock,
+    ) -> Self {
         let stripes = (0..stripe_count())
             .map(|_| Stripe(tokens.access_token().deep_copy()))
             .collect();
+        let (wall, monotonic) = (clock.now_unix_nanos(), clock.monotonic_nanos());
+        let on_monotonic = |deadline: i64| monotonic.saturating_add(deadline.saturating_sub(wall));
         Cached {
             tokens,
             refresh_at,
             refresh_at_nanos: unix_nanos(refresh_at),
             usable_until_nanos: unix_nanos(usable_until),
+            refresh_at_monotonic: on_monotonic(unix_nanos(refresh_at)),
+            usable_until_monotonic: on_monotonic(unix_nanos(usable_until)),
             stripes,
         }
+    }
+
+    /// Whether the set is before its early-refresh instant on both clocks.
+    pub(crate) fn is_fresh(&self, wall: i64, monotonic: i64) -> bool {
+        wall < self.refresh_at_nanos && monotonic < self.refresh_at_monotonic
+    }
+
+    /// Whether the set may still be handed out, on both clocks.
+    pub(crate) fn is_usable(&self, wall: i64, monotonic: i64) -> bool {
+        wall < self.usable_until_nanos && monotonic < self.usable_until_monotonic
     }
 
     /// The access token, for handing out. Handing out a token bumps a
@@ -132,11 +155,12 @@ impl Cached {
     }
 
     /// An unusable copy that keeps the tokens (for their refresh token).
-    pub(crate) fn revoked(&self) -> Cached {
+    pub(crate) fn revoked(&self, clock: &dyn Clock) -> Cached {
         Cached::new(
             self.tokens.clone(),
             OffsetDateTime::UNIX_EPOCH,
             OffsetDateTime::UNIX_EPOCH,
+            clock,
         )
     }
 }
@@ -159,7 +183,7 @@ mod tests {
     #[test]
     fn long_tokens_refresh_five_minutes_early_plus_jitter() {
         let policy = RefreshPolicy::default();
-        let c = policy.schedule(set(3600));
+        let c = policy.schedule(set(3600), &crate::clock::SystemClock);
         let expires = c.tokens.expires_at();
         assert_eq!(
             c.usable_until_nanos,
@@ -171,7 +195,7 @@ mod tests {
 
     #[test]
     fn short_tokens_are_not_stale_on_arrival() {
-        let c = RefreshPolicy::default().schedule(set(60));
+        let c = RefreshPolicy::default().schedule(set(60), &crate::clock::SystemClock);
         let issued = c.tokens.issued_at();
         assert!(
             c.refresh_at >= issued + time::Duration::seconds(15),
