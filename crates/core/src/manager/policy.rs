@@ -54,7 +54,6 @@ impl Default for RefreshPolicy {
 #[derive(Debug)]
 pub(crate) struct Cached {
     pub(crate) tokens: TokenSet,
-    pub(crate) refresh_at: OffsetDateTime,
     pub(crate) refresh_at_nanos: i64,
     pub(crate) usable_until_nanos: i64,
     /// The same deadlines on the monotonic clock, as of when the set was
@@ -125,7 +124,6 @@ impl Cached {
         let on_monotonic = |deadline: i64| monotonic.saturating_add(deadline.saturating_sub(wall));
         Cached {
             tokens,
-            refresh_at,
             refresh_at_nanos: unix_nanos(refresh_at),
             usable_until_nanos: unix_nanos(usable_until),
             refresh_at_monotonic: on_monotonic(unix_nanos(refresh_at)),
@@ -189,19 +187,15 @@ mod tests {
             c.usable_until_nanos,
             unix_nanos(expires - time::Duration::seconds(10))
         );
-        assert!(c.refresh_at <= expires - time::Duration::seconds(300));
-        assert!(c.refresh_at >= expires - time::Duration::seconds(330));
+        assert!(c.refresh_at_nanos <= unix_nanos(expires - time::Duration::seconds(300)));
+        assert!(c.refresh_at_nanos >= unix_nanos(expires - time::Duration::seconds(330)));
     }
 
     #[test]
     fn short_tokens_are_not_stale_on_arrival() {
         let c = RefreshPolicy::default().schedule(set(60), &crate::clock::SystemClock);
         let issued = c.tokens.issued_at();
-        assert!(
-            c.refresh_at >= issued + time::Duration::seconds(15),
-            "{:?}",
-            c.refresh_at - issued
-        );
+        assert!(c.refresh_at_nanos >= unix_nanos(issued + time::Duration::seconds(15)));
         assert_eq!(
             c.usable_until_nanos,
             unix_nanos(issued + time::Duration::seconds(54))
