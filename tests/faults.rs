@@ -29,7 +29,11 @@ fn retries() -> RetryPolicy {
 }
 
 async fn server() -> MockAuthServer {
-    MockAuthServer::builder().user("alice", "pw").client(MockClient::public("api")).start().await
+    MockAuthServer::builder()
+        .user("alice", "pw")
+        .client(MockClient::public("api"))
+        .start()
+        .await
 }
 
 fn manager_at(token_url: String, server: &MockAuthServer, timeout: StdDuration) -> TokenManager {
@@ -40,8 +44,11 @@ fn manager_at(token_url: String, server: &MockAuthServer, timeout: StdDuration) 
         .timeout(timeout)
         .build()
         .unwrap();
-    let provider = GenericProvider::new("demo:alice", endpoint).with_grant(PasswordGrant::new("alice", Password::new("pw")));
-    TokenManager::builder(provider, authkit::MemoryStore::new()).clock(server.shared_clock()).build()
+    let provider = GenericProvider::new("demo:alice", endpoint)
+        .with_grant(PasswordGrant::new("alice", Password::new("pw")));
+    TokenManager::builder(provider, authkit::MemoryStore::new())
+        .clock(server.shared_clock())
+        .build()
 }
 
 fn manager(server: &MockAuthServer) -> TokenManager {
@@ -69,10 +76,17 @@ async fn a_storm_of_503_during_sign_in_is_retried_within_bounds_then_classified(
     let manager = manager(&server);
     for result in all_callers(&manager).await {
         let error = result.unwrap_err();
-        assert!(matches!(error, Error::ServerFailure { status: 503, .. }), "{error:?}");
+        assert!(
+            matches!(error, Error::ServerFailure { status: 503, .. }),
+            "{error:?}"
+        );
         assert!(error.is_retryable());
     }
-    assert_eq!(server.log().len(), ATTEMPTS as usize, "{CALLERS} callers, one flight, {ATTEMPTS} attempts");
+    assert_eq!(
+        server.log().len(),
+        ATTEMPTS as usize,
+        "{CALLERS} callers, one flight, {ATTEMPTS} attempts"
+    );
     // Within the cooldown the failure is served from memory.
     all_callers(&manager).await;
     assert_eq!(server.log().len(), ATTEMPTS as usize);
@@ -83,7 +97,9 @@ async fn failures_during_an_early_refresh_never_reach_callers_holding_a_valid_to
     for fault in [
         Fault::ServerError(503),
         Fault::ServerError(502),
-        Fault::RateLimited { retry_after_secs: 3600 },
+        Fault::RateLimited {
+            retry_after_secs: 3600,
+        },
         Fault::TruncatedJson,
         Fault::HtmlLoginPage,
         Fault::HugeBody,
@@ -95,12 +111,18 @@ async fn failures_during_an_early_refresh_never_reach_callers_holding_a_valid_to
         server.inject_n(fault.clone(), 20);
         for round in 0..3 {
             for result in all_callers(&manager).await {
-                assert!(result.unwrap().same_secret(&first), "{fault:?}, round {round}");
+                assert!(
+                    result.unwrap().same_secret(&first),
+                    "{fault:?}, round {round}"
+                );
             }
             tokio::time::sleep(StdDuration::from_millis(50)).await;
         }
         let refreshes = server.log().count("refresh_token");
-        assert!((1..=ATTEMPTS as usize).contains(&refreshes), "{fault:?}: {refreshes} refresh requests");
+        assert!(
+            (1..=ATTEMPTS as usize).contains(&refreshes),
+            "{fault:?}: {refreshes} refresh requests"
+        );
     }
 }
 
@@ -110,7 +132,9 @@ async fn a_rate_limited_refresh_waits_as_told_and_succeeds() {
     let manager = manager(&server);
     let first = manager.access_token().await.unwrap();
     server.clock().advance(Duration::hours(2));
-    server.inject(Fault::RateLimited { retry_after_secs: 1 });
+    server.inject(Fault::RateLimited {
+        retry_after_secs: 1,
+    });
     let started = std::time::Instant::now();
     for result in all_callers(&manager).await {
         let token = result.unwrap();
@@ -118,19 +142,49 @@ async fn a_rate_limited_refresh_waits_as_told_and_succeeds() {
         assert!(server.is_access_token_active(&token));
     }
     assert!(started.elapsed() >= StdDuration::from_secs(1));
-    assert_eq!(server.log().count("refresh_token"), 2, "a 429 is retried even for a single-use token");
+    assert_eq!(
+        server.log().count("refresh_token"),
+        2,
+        "a 429 is retried even for a single-use token"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn expired_callers_get_classified_errors_and_refresh_tokens_are_not_resent_blindly() {
     type Check = fn(&Error) -> bool;
     let cases: Vec<(Fault, Check, usize)> = vec![
-        (Fault::ServerError(502), |e| matches!(e, Error::ServerFailure { status: 502, .. }), 1),
-        (Fault::ServerError(503), |e| matches!(e, Error::ServerFailure { status: 503, .. }), ATTEMPTS as usize),
-        (Fault::TruncatedJson, |e| matches!(e, Error::MalformedResponse { .. }), 1),
-        (Fault::HtmlLoginPage, |e| matches!(e, Error::NotOAuth { status: 200, .. }), 1),
-        (Fault::HugeBody, |e| matches!(e, Error::ResponseTooLarge { .. }), 1),
-        (Fault::ErrorIn200 { code: "temporarily_unavailable".into() }, |e| e.is_retryable(), 1),
+        (
+            Fault::ServerError(502),
+            |e| matches!(e, Error::ServerFailure { status: 502, .. }),
+            1,
+        ),
+        (
+            Fault::ServerError(503),
+            |e| matches!(e, Error::ServerFailure { status: 503, .. }),
+            ATTEMPTS as usize,
+        ),
+        (
+            Fault::TruncatedJson,
+            |e| matches!(e, Error::MalformedResponse { .. }),
+            1,
+        ),
+        (
+            Fault::HtmlLoginPage,
+            |e| matches!(e, Error::NotOAuth { status: 200, .. }),
+            1,
+        ),
+        (
+            Fault::HugeBody,
+            |e| matches!(e, Error::ResponseTooLarge { .. }),
+            1,
+        ),
+        (
+            Fault::ErrorIn200 {
+                code: "temporarily_unavailable".into(),
+            },
+            |e| e.is_retryable(),
+            1,
+        ),
     ];
     for (fault, expected, requests) in cases {
         let server = server().await;
@@ -152,7 +206,10 @@ async fn a_server_slower_than_the_timeout_is_a_timeout() {
     server.inject_n(Fault::Delay(StdDuration::from_secs(3)), 10);
     let manager = manager_at(server.token_url(), &server, StdDuration::from_millis(300));
     let error = manager.access_token().await.unwrap_err();
-    assert!(matches!(&error, Error::Network(n) if n.kind() == NetworkErrorKind::Timeout), "{error:?}");
+    assert!(
+        matches!(&error, Error::Network(n) if n.kind() == NetworkErrorKind::Timeout),
+        "{error:?}"
+    );
     assert!(error.is_retryable());
 }
 
