@@ -222,6 +222,9 @@ async fn resetting_server() -> (String, Arc<AtomicUsize>) {
     tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
             counter.fetch_add(1, Ordering::SeqCst);
+            // A zero linger makes the close a reset (RST). It cannot block,
+            // which is what the deprecation warns about for non-zero values.
+            #[allow(deprecated)]
             let _ = stream.set_linger(Some(StdDuration::ZERO));
             drop(stream);
         }

@@ -32,8 +32,7 @@ fn panic_message(f: impl FnOnce() + std::panic::UnwindSafe) -> String {
     }));
     let _ = std::panic::catch_unwind(f);
     std::panic::set_hook(previous);
-    let message = captured.lock().unwrap().clone();
-    message
+    captured.lock().unwrap().clone()
 }
 
 #[tokio::test(flavor = "current_thread")]
