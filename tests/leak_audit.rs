@@ -91,12 +91,12 @@ async fn a_whole_lifecycle_leaks_nothing() {
     // Panic messages of the usual mistakes.
     let tokens = stored.clone();
     seen.push(panic_message(move || {
-        let result: Result<authkit::TokenSet, Error> = Ok(tokens);
+        let result: Result<authkit::TokenSet, Error> = std::hint::black_box(Ok(tokens));
         let _ = result.unwrap_err();
     }));
     let error = wrong.authenticate().await.unwrap_err();
     seen.push(panic_message(move || {
-        let result: Result<(), Error> = Err(error);
+        let result: Result<(), Error> = std::hint::black_box(Err(error));
         result.unwrap();
     }));
 
