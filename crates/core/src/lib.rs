@@ -55,7 +55,7 @@ pub mod token;
 
 pub use client_auth::{BasicEncoding, ClientAuth};
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use endpoint::{RetryPolicy, TokenEndpoint, TokenEndpointBuilder};
+pub use endpoint::{EndpointSettings, RetryPolicy, TokenEndpoint, TokenEndpointBuilder};
 pub use error::{Error, NetworkError, NetworkErrorKind, OAuthRefusal, StoreError};
 pub use grant::{
     AuthorizationCodeGrant, ClientCredentialsGrant, FormParam, FormValue, GrantType, PasswordGrant,

@@ -5,8 +5,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use authkit_core::{
-    AccountKey, ClientAuth, ClientSecret, Clock, Error, OAuthRefusal, Password, PasswordGrant,
-    RefreshToken, RefreshTokenGrant, RetryPolicy, TokenEndpoint, TokenProvider, TokenSet,
+    AccountKey, ClientAuth, ClientSecret, Clock, EndpointSettings, Error, OAuthRefusal, Password,
+    PasswordGrant, RefreshToken, RefreshTokenGrant, RetryPolicy, TokenEndpoint, TokenProvider,
+    TokenSet,
 };
 
 use crate::refusal::VoipexRefusal;
@@ -36,9 +37,7 @@ impl Voipex {
             client_id: DEFAULT_CLIENT_ID.to_owned(),
             client_secret: None,
             scopes: Vec::new(),
-            clock: None,
-            retry: None,
-            timeout: None,
+            settings: EndpointSettings::default(),
         }
     }
 
@@ -94,9 +93,7 @@ pub struct VoipexBuilder {
     client_id: String,
     client_secret: Option<ClientSecret>,
     scopes: Vec<String>,
-    clock: Option<Arc<dyn Clock>>,
-    retry: Option<RetryPolicy>,
-    timeout: Option<Duration>,
+    settings: EndpointSettings,
 }
 
 impl VoipexBuilder {
@@ -138,19 +135,19 @@ impl VoipexBuilder {
 
     /// The clock lifetimes are counted with (tests inject one).
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = Some(clock);
+        self.settings.set_clock(clock);
         self
     }
 
     /// How server and network failures are retried.
     pub fn retry_policy(mut self, retry: RetryPolicy) -> Self {
-        self.retry = Some(retry);
+        self.settings.set_retry_policy(retry);
         self
     }
 
     /// The timeout of one request.
     pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
+        self.settings.set_timeout(timeout);
         self
     }
 
@@ -169,16 +166,9 @@ impl VoipexBuilder {
             },
             None => ClientAuth::public(self.client_id),
         };
-        let mut endpoint = TokenEndpoint::builder(token_url).client_auth(auth);
-        if let Some(clock) = self.clock {
-            endpoint = endpoint.clock(clock);
-        }
-        if let Some(retry) = self.retry {
-            endpoint = endpoint.retry_policy(retry);
-        }
-        if let Some(timeout) = self.timeout {
-            endpoint = endpoint.timeout(timeout);
-        }
+        let endpoint = self
+            .settings
+            .apply(TokenEndpoint::builder(token_url).client_auth(auth));
         Ok(Voipex {
             key: AccountKey::new(format!("voipex:{}", self.username)),
             endpoint: endpoint.build()?,

@@ -14,7 +14,7 @@
 use async_trait::async_trait;
 use authkit_core::{
     AccountKey, AuthorizationCode, AuthorizationCodeGrant, ClientAuth, Error, PkceVerifier,
-    RefreshToken, RefreshTokenGrant, State, TokenProvider, TokenSet,
+    RefreshToken, State, TokenProvider, TokenSet,
 };
 use url::Url;
 
@@ -160,11 +160,6 @@ impl TokenProvider for VonageCodeAccount {
     }
 
     async fn refresh(&self, refresh_token: &RefreshToken) -> Result<TokenSet, Error> {
-        let grant = RefreshTokenGrant::new(refresh_token.clone());
-        self.vonage
-            .token_endpoint
-            .request(&grant)
-            .await
-            .map(with_page_lifetimes)
+        self.vonage.refresh(refresh_token).await
     }
 }

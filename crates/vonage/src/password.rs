@@ -2,8 +2,7 @@
 
 use async_trait::async_trait;
 use authkit_core::{
-    AccountKey, Error, Password, PasswordGrant, RefreshToken, RefreshTokenGrant, TokenProvider,
-    TokenSet,
+    AccountKey, Error, Password, PasswordGrant, RefreshToken, TokenProvider, TokenSet,
 };
 
 use crate::config::{Vonage, with_page_lifetimes};
@@ -58,11 +57,6 @@ impl TokenProvider for VonagePasswordAccount {
     }
 
     async fn refresh(&self, refresh_token: &RefreshToken) -> Result<TokenSet, Error> {
-        let grant = RefreshTokenGrant::new(refresh_token.clone());
-        self.vonage
-            .token_endpoint
-            .request(&grant)
-            .await
-            .map(with_page_lifetimes)
+        self.vonage.refresh(refresh_token).await
     }
 }

@@ -406,6 +406,56 @@ impl TokenEndpointBuilder {
     }
 }
 
+/// The endpoint settings an adapter's builder passes through unchanged: the
+/// clock, the retry policy and the timeout. Unset ones keep the
+/// [`TokenEndpointBuilder`] defaults.
+#[derive(Clone, Default)]
+pub struct EndpointSettings {
+    clock: Option<Arc<dyn Clock>>,
+    retry: Option<RetryPolicy>,
+    timeout: Option<Duration>,
+}
+
+impl fmt::Debug for EndpointSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EndpointSettings")
+            .field("retry", &self.retry)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl EndpointSettings {
+    /// The clock lifetimes are counted with.
+    pub fn set_clock(&mut self, clock: Arc<dyn Clock>) {
+        self.clock = Some(clock);
+    }
+
+    /// How failures are retried.
+    pub fn set_retry_policy(&mut self, retry: RetryPolicy) {
+        self.retry = Some(retry);
+    }
+
+    /// The timeout of one request.
+    pub fn set_timeout(&mut self, timeout: Duration) {
+        self.timeout = Some(timeout);
+    }
+
+    /// Applies the settings that were set to `builder`.
+    pub fn apply(&self, mut builder: TokenEndpointBuilder) -> TokenEndpointBuilder {
+        if let Some(clock) = &self.clock {
+            builder = builder.clock(Arc::clone(clock));
+        }
+        if let Some(retry) = &self.retry {
+            builder = builder.retry_policy(retry.clone());
+        }
+        if let Some(timeout) = self.timeout {
+            builder = builder.timeout(timeout);
+        }
+        builder
+    }
+}
+
 /// Accepts `https://` URLs, and `http://` only for loopback hosts; refuses
 /// credentials and fragments in the URL.
 pub fn validate_url(text: &str) -> Result<Url, Error> {
