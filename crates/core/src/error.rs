@@ -57,6 +57,8 @@ pub enum Error {
         status: u16,
         /// A short, scrubbed excerpt of the body.
         excerpt: String,
+        /// How long the server asked us to wait (`Retry-After`, usually with 503).
+        retry_after: Option<Duration>,
     },
 
     /// The request did not complete: connection refused or reset, DNS, TLS, a

@@ -356,7 +356,9 @@ async fn an_nginx_502_page_is_classified_with_its_status_and_no_body_secrets() {
         .await
         .unwrap_err();
     match &error {
-        Error::ServerFailure { status, excerpt } => {
+        Error::ServerFailure {
+            status, excerpt, ..
+        } => {
             assert_eq!(*status, 502);
             assert!(excerpt.contains("502 Bad Gateway"), "{excerpt}");
         }
@@ -595,4 +597,32 @@ fn plain_http_to_a_remote_host_is_refused() {
         .build()
         .unwrap_err();
     assert!(matches!(error, Error::Config(_)));
+}
+
+#[tokio::test]
+async fn a_503_with_retry_after_is_retried_after_the_wait() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(503).insert_header("Retry-After", "1"))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(token_json(
+            "after-wait",
+            None,
+            60.into(),
+        )))
+        .mount(&server)
+        .await;
+    let started = std::time::Instant::now();
+    let tokens = endpoint(&server, public())
+        .request(&RefreshTokenGrant::new(RefreshToken::new("rt")))
+        .await
+        .unwrap();
+    assert_eq!(tokens.access_token().expose_secret(), "after-wait");
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "waited as the server asked"
+    );
 }

@@ -151,6 +151,7 @@ fn foreign(response: &ResponseParts<'_>) -> Error {
         Error::ServerFailure {
             status: response.status,
             excerpt: excerpt(response),
+            retry_after: response.retry_after,
         }
     } else {
         Error::NotOAuth {
@@ -176,6 +177,7 @@ fn fields_without_error(response: &ResponseParts<'_>, fields: &Map<String, Value
         Error::ServerFailure {
             status: response.status,
             excerpt,
+            retry_after: response.retry_after,
         }
     } else {
         Error::NotOAuth {
@@ -198,6 +200,7 @@ fn broken_body(response: &ResponseParts<'_>, reason: &str) -> Error {
         Error::ServerFailure {
             status: response.status,
             excerpt: reason.to_owned(),
+            retry_after: response.retry_after,
         }
     } else {
         Error::NotOAuth {
@@ -235,6 +238,7 @@ fn refusal(
         "server_error" | "temporarily_unavailable" => Error::ServerFailure {
             status: response.status,
             excerpt: refusal.to_string(),
+            retry_after: response.retry_after,
         },
         "slow_down" => Error::RateLimited {
             retry_after: response.retry_after,

@@ -62,6 +62,10 @@ impl RetryPolicy {
         let delay = match error {
             Error::RateLimited {
                 retry_after: Some(wait),
+            }
+            | Error::ServerFailure {
+                retry_after: Some(wait),
+                ..
             } => *wait,
             _ => jittered(self.backoff(attempt)),
         };
@@ -115,6 +119,7 @@ mod tests {
         Error::ServerFailure {
             status,
             excerpt: String::new(),
+            retry_after: None,
         }
     }
 
@@ -198,6 +203,25 @@ mod tests {
             policy
                 .delay_after(&broken, 1, Duration::ZERO, false)
                 .is_some()
+        );
+    }
+
+    #[test]
+    fn a_503_with_retry_after_waits_as_told() {
+        let unavailable = Error::ServerFailure {
+            status: 503,
+            excerpt: String::new(),
+            retry_after: Some(Duration::from_secs(2)),
+        };
+        let policy = RetryPolicy::default();
+        assert_eq!(
+            policy.delay_after(&unavailable, 1, Duration::ZERO, true),
+            Some(Duration::from_secs(2))
+        );
+        assert_eq!(
+            policy.delay_after(&unavailable, 1, Duration::from_secs(29), false),
+            None,
+            "beyond the budget"
         );
     }
 
