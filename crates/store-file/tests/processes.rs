@@ -118,7 +118,16 @@ async fn save_once_role(store: FileStore) -> i32 {
 }
 
 fn spawn_helper(role: &str, dir: &std::path::Path, token_url: Option<&str>) -> Command {
-    let mut command = Command::new(std::env::current_exe().unwrap());
+    helper_from(&std::env::current_exe().unwrap(), role, dir, token_url)
+}
+
+fn helper_from(
+    exe: &std::path::Path,
+    role: &str,
+    dir: &std::path::Path,
+    token_url: Option<&str>,
+) -> Command {
+    let mut command = Command::new(exe);
     command
         .args([
             "--exact",
@@ -275,9 +284,15 @@ async fn a_directory_that_cannot_be_written_gives_a_clear_error_and_loses_nothin
 
     let root = running_as_root();
     let message = if root {
-        // Root writes anywhere: try as an unprivileged user instead.
+        // Root writes anywhere: try as an unprivileged user instead, from a
+        // copy of this binary that user can reach wherever the checkout is.
         use std::os::unix::process::CommandExt;
-        let output = spawn_helper("save-once", dir.path(), None)
+        let bin_dir = tempfile::tempdir().unwrap();
+        std::fs::set_permissions(bin_dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let exe = bin_dir.path().join("helper");
+        std::fs::copy(std::env::current_exe().unwrap(), &exe).unwrap();
+        std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let output = helper_from(&exe, "save-once", dir.path(), None)
             .uid(65534)
             .gid(65534)
             .output()
