@@ -59,6 +59,23 @@ impl ProviderContext<'_> {
     }
 }
 
+/// What a sign-in function gets, owned: where the server is, whom to sign in.
+#[derive(Debug, Clone)]
+pub struct SignInContext {
+    /// The server's base URL.
+    pub base_url: String,
+    /// The authorization endpoint's URL.
+    pub authorize_url: String,
+    /// The token endpoint's URL.
+    pub token_url: String,
+    /// The user the server signs in at its authorization endpoint.
+    pub username: String,
+    /// The server's clock.
+    pub clock: Arc<dyn Clock>,
+}
+
+type SignInFuture = Pin<Box<dyn Future<Output = Result<TokenSet, Error>> + Send>>;
+type SignIn = Box<dyn Fn(SignInContext) -> SignInFuture + Send + Sync>;
 type ServerFactory = Box<dyn Fn() -> MockAuthServerBuilder + Send + Sync>;
 type ProviderFactory =
     Box<dyn Fn(&ProviderContext<'_>) -> Result<Arc<dyn TokenProvider>, Error> + Send + Sync>;
@@ -69,6 +86,7 @@ pub struct Conformance {
     name: String,
     server: ServerFactory,
     provider: ProviderFactory,
+    sign_in: Option<SignIn>,
 }
 
 impl std::fmt::Debug for Conformance {
@@ -147,7 +165,64 @@ impl Conformance {
             name: name.into(),
             server: Box::new(server),
             provider: Box::new(provider),
+            sign_in: None,
         }
+    }
+
+    /// For providers that only a person can sign in (authorization code):
+    /// `sign_in` plays the person and returns the first token set (for
+    /// example by following the mock server's `/authorize` redirect and
+    /// exchanging the code). The suite then seeds its managers with it, and
+    /// checks that the provider's own `authenticate` says a person must sign
+    /// in instead of the wrong-password behaviour.
+    pub fn with_sign_in(
+        mut self,
+        sign_in: impl Fn(SignInContext) -> SignInFuture + Send + Sync + 'static,
+    ) -> Self {
+        self.sign_in = Some(Box::new(sign_in));
+        self
+    }
+
+    /// The first token set: from the sign-in function, or the provider.
+    async fn first_tokens(
+        &self,
+        server: &MockAuthServer,
+        provider: &Arc<dyn TokenProvider>,
+    ) -> Result<TokenSet, Error> {
+        match &self.sign_in {
+            Some(sign_in) => {
+                sign_in(SignInContext {
+                    base_url: server.base_url(),
+                    authorize_url: server.authorize_url(),
+                    token_url: server.token_url(),
+                    username: server.first_user().0,
+                    clock: server.shared_clock(),
+                })
+                .await
+            }
+            None => provider.authenticate().await,
+        }
+    }
+
+    /// A manager holding its first token set.
+    async fn signed_in_manager(
+        &self,
+        server: &MockAuthServer,
+        provider: Arc<dyn TokenProvider>,
+        store: MemoryStore,
+    ) -> Result<TokenManager, String> {
+        let manager = self.manager(server, Arc::clone(&provider), store);
+        if self.sign_in.is_some() {
+            let tokens = self
+                .first_tokens(server, &provider)
+                .await
+                .map_err(|e| format!("sign-in failed: {e}"))?;
+            manager
+                .sign_in_with(tokens)
+                .await
+                .map_err(|e| format!("storing the sign-in failed: {e}"))?;
+        }
+        Ok(manager)
     }
 
     /// Runs every behaviour, each against a fresh server.
@@ -224,8 +299,8 @@ impl Conformance {
     async fn authenticates(&self) -> Result<(), String> {
         let (server, user, password) = self.start().await;
         let provider = self.provider(&server, &user, &password)?;
-        let tokens = provider
-            .authenticate()
+        let tokens = self
+            .first_tokens(&server, &provider)
             .await
             .map_err(|e| format!("authenticate failed: {e}"))?;
         ensure(
@@ -252,8 +327,8 @@ impl Conformance {
     async fn refreshes(&self) -> Result<(), String> {
         let (server, user, password) = self.start().await;
         let provider = self.provider(&server, &user, &password)?;
-        let first = provider
-            .authenticate()
+        let first = self
+            .first_tokens(&server, &provider)
             .await
             .map_err(|e| format!("authenticate failed: {e}"))?;
         let rt = first
@@ -278,7 +353,9 @@ impl Conformance {
         let (server, user, password) = self.start().await;
         let provider = self.provider(&server, &user, &password)?;
         let store = MemoryStore::new();
-        let manager = self.manager(&server, Arc::clone(&provider), store.clone());
+        let manager = self
+            .signed_in_manager(&server, Arc::clone(&provider), store.clone())
+            .await?;
         manager
             .access_token()
             .await
@@ -323,6 +400,20 @@ impl Conformance {
 
     async fn refuses_wrong_password(&self) -> Result<(), String> {
         let (server, user, password) = self.start().await;
+        if self.sign_in.is_some() {
+            // A provider only a person can sign in has no password to get wrong:
+            // its `authenticate` must say so, without a request.
+            let provider = self.provider(&server, &user, &password)?;
+            return match provider.authenticate().await {
+                Err(Error::SignInRequired { .. }) => ensure(
+                    server.log().is_empty(),
+                    "authenticate sent a request instead of asking for a person",
+                ),
+                other => Err(format!(
+                    "expected SignInRequired from authenticate, got {other:?}"
+                )),
+            };
+        }
         let provider = self.provider(&server, &user, &format!("{password}-wrong"))?;
         match provider.authenticate().await {
             Ok(_) => return Err("a wrong password was accepted".into()),
@@ -347,7 +438,9 @@ impl Conformance {
         let (server, user, password) = self.start().await;
         let provider = self.provider(&server, &user, &password)?;
         let store = MemoryStore::new();
-        let manager = self.manager(&server, Arc::clone(&provider), store.clone());
+        let manager = self
+            .signed_in_manager(&server, Arc::clone(&provider), store.clone())
+            .await?;
         let first = manager
             .token_set()
             .await
@@ -378,7 +471,9 @@ impl Conformance {
     async fn survives_stampede(&self) -> Result<(), String> {
         let (server, user, password) = self.start().await;
         let provider = self.provider(&server, &user, &password)?;
-        let manager = self.manager(&server, provider, MemoryStore::new());
+        let manager = self
+            .signed_in_manager(&server, provider, MemoryStore::new())
+            .await?;
         let first = manager
             .token_set()
             .await
@@ -405,8 +500,8 @@ impl Conformance {
         let (server, user, password) = self.start().await;
         let provider = self.provider(&server, &user, &password)?;
         server.inject(Fault::ServerError(503));
-        let tokens = provider
-            .authenticate()
+        let tokens = self
+            .first_tokens(&server, &provider)
             .await
             .map_err(|e| format!("a 503 was not retried: {e}"))?;
         ensure(
@@ -425,7 +520,9 @@ impl Conformance {
         let mut seen = Vec::new();
         let provider = self.provider(&server, &user, &password)?;
         seen.push(format!("{provider:?}"));
-        let manager = self.manager(&server, Arc::clone(&provider), MemoryStore::new());
+        let manager = self
+            .signed_in_manager(&server, Arc::clone(&provider), MemoryStore::new())
+            .await?;
         let tokens = manager
             .token_set()
             .await
