@@ -27,6 +27,22 @@ async fn server_answering(template: ResponseTemplate) -> MockServer {
     server
 }
 
+/// A server that answers the first token request with `failure`, and every
+/// later one with tokens whose access token is `access`.
+async fn failing_once_then_issuing(failure: ResponseTemplate, access: &str) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(failure)
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(token_json(access, None, 60.into())))
+        .mount(&server)
+        .await;
+    server
+}
+
 fn password_grant() -> PasswordGrant {
     PasswordGrant::new("your@email.com", Password::new(PASSWORD))
 }
@@ -400,20 +416,11 @@ async fn an_html_login_page_with_status_200_is_not_oauth() {
 
 #[tokio::test]
 async fn a_503_then_a_200_succeeds() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(503).set_body_string("busy"))
-        .up_to_n_times(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(token_json(
-            "at-after-503",
-            None,
-            60.into(),
-        )))
-        .mount(&server)
-        .await;
+    let server = failing_once_then_issuing(
+        ResponseTemplate::new(503).set_body_string("busy"),
+        "at-after-503",
+    )
+    .await;
     let tokens = endpoint(&server, public())
         .request(&password_grant())
         .await
@@ -424,16 +431,11 @@ async fn a_503_then_a_200_succeeds() {
 
 #[tokio::test]
 async fn rate_limiting_honours_retry_after() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "1"))
-        .up_to_n_times(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(token_json("at", None, 60.into())))
-        .mount(&server)
-        .await;
+    let server = failing_once_then_issuing(
+        ResponseTemplate::new(429).insert_header("Retry-After", "1"),
+        "at",
+    )
+    .await;
     let started = std::time::Instant::now();
     endpoint(&server, public())
         .request(&password_grant())
@@ -601,20 +603,11 @@ fn plain_http_to_a_remote_host_is_refused() {
 
 #[tokio::test]
 async fn a_503_with_retry_after_is_retried_after_the_wait() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(503).insert_header("Retry-After", "1"))
-        .up_to_n_times(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(token_json(
-            "after-wait",
-            None,
-            60.into(),
-        )))
-        .mount(&server)
-        .await;
+    let server = failing_once_then_issuing(
+        ResponseTemplate::new(503).insert_header("Retry-After", "1"),
+        "after-wait",
+    )
+    .await;
     let started = std::time::Instant::now();
     let tokens = endpoint(&server, public())
         .request(&RefreshTokenGrant::new(RefreshToken::new("rt")))
