@@ -53,6 +53,19 @@ fn endpoint(server: &MockServer, clock: &ManualClock) -> TokenEndpoint {
         .expect("endpoint")
 }
 
+/// Spawns `CALLERS` tasks that each get a token, and waits for all of them.
+async fn all_callers(manager: &TokenManager) {
+    let callers: Vec<_> = (0..CALLERS)
+        .map(|_| {
+            let manager = manager.clone();
+            tokio::spawn(async move { manager.access_token().await })
+        })
+        .collect();
+    for caller in callers {
+        caller.await.expect("task").expect("token");
+    }
+}
+
 fn stampede(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -97,15 +110,7 @@ fn stampede(c: &mut Criterion) {
                     let before = server.received_requests().await.map_or(0, |r| r.len());
 
                     let started = Instant::now();
-                    let callers: Vec<_> = (0..CALLERS)
-                        .map(|_| {
-                            let manager = manager.clone();
-                            tokio::spawn(async move { manager.access_token().await })
-                        })
-                        .collect();
-                    for caller in callers {
-                        caller.await.expect("task").expect("token");
-                    }
+                    all_callers(&manager).await;
                     total += started.elapsed();
 
                     let made = server.received_requests().await.map_or(0, |r| r.len()) - before;
@@ -128,17 +133,7 @@ fn stampede(c: &mut Criterion) {
                 .expect("first token");
             b.to_async(&runtime).iter(|| {
                 let manager = manager.clone();
-                async move {
-                    let callers: Vec<_> = (0..CALLERS)
-                        .map(|_| {
-                            let manager = manager.clone();
-                            tokio::spawn(async move { manager.access_token().await })
-                        })
-                        .collect();
-                    for caller in callers {
-                        caller.await.expect("task").expect("token");
-                    }
-                }
+                async move { all_callers(&manager).await }
             })
         },
     );
