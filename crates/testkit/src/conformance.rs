@@ -74,6 +74,15 @@ pub struct SignInContext {
     pub clock: Arc<dyn Clock>,
 }
 
+/// What [`Conformance::signed_in`] sets up.
+struct SignedIn {
+    server: MockAuthServer,
+    provider: Arc<dyn TokenProvider>,
+    store: MemoryStore,
+    manager: TokenManager,
+    first: TokenSet,
+}
+
 type SignInFuture = Pin<Box<dyn Future<Output = Result<TokenSet, Error>> + Send>>;
 type SignIn = Box<dyn Fn(SignInContext) -> SignInFuture + Send + Sync>;
 type ServerFactory = Box<dyn Fn() -> MockAuthServerBuilder + Send + Sync>;
@@ -202,6 +211,28 @@ impl Conformance {
             }
             None => provider.authenticate().await,
         }
+    }
+
+    /// A fresh server, the provider, a store, and a manager that holds its
+    /// first token set: where most behaviours start.
+    async fn signed_in(&self) -> Result<SignedIn, String> {
+        let (server, user, password) = self.start().await;
+        let provider = self.provider(&server, &user, &password)?;
+        let store = MemoryStore::new();
+        let manager = self
+            .signed_in_manager(&server, Arc::clone(&provider), store.clone())
+            .await?;
+        let first = manager
+            .token_set()
+            .await
+            .map_err(|e| format!("first token failed: {e}"))?;
+        Ok(SignedIn {
+            server,
+            provider,
+            store,
+            manager,
+            first,
+        })
     }
 
     /// A manager holding its first token set.
@@ -350,16 +381,13 @@ impl Conformance {
     }
 
     async fn persists_rotation(&self) -> Result<(), String> {
-        let (server, user, password) = self.start().await;
-        let provider = self.provider(&server, &user, &password)?;
-        let store = MemoryStore::new();
-        let manager = self
-            .signed_in_manager(&server, Arc::clone(&provider), store.clone())
-            .await?;
-        manager
-            .access_token()
-            .await
-            .map_err(|e| format!("first token failed: {e}"))?;
+        let SignedIn {
+            server,
+            provider,
+            store,
+            manager,
+            ..
+        } = self.signed_in().await?;
         for round in 1..=3 {
             let current = store
                 .load(provider.account_key())
@@ -435,16 +463,12 @@ impl Conformance {
     }
 
     async fn recovers_from_spent_refresh_token(&self) -> Result<(), String> {
-        let (server, user, password) = self.start().await;
-        let provider = self.provider(&server, &user, &password)?;
-        let store = MemoryStore::new();
-        let manager = self
-            .signed_in_manager(&server, Arc::clone(&provider), store.clone())
-            .await?;
-        let first = manager
-            .token_set()
-            .await
-            .map_err(|e| format!("first token failed: {e}"))?;
+        let SignedIn {
+            server,
+            manager,
+            first,
+            ..
+        } = self.signed_in().await?;
         server.revoke_all_refresh_tokens();
         server
             .clock()
@@ -469,15 +493,12 @@ impl Conformance {
     }
 
     async fn survives_stampede(&self) -> Result<(), String> {
-        let (server, user, password) = self.start().await;
-        let provider = self.provider(&server, &user, &password)?;
-        let manager = self
-            .signed_in_manager(&server, provider, MemoryStore::new())
-            .await?;
-        let first = manager
-            .token_set()
-            .await
-            .map_err(|e| format!("first token failed: {e}"))?;
+        let SignedIn {
+            server,
+            manager,
+            first,
+            ..
+        } = self.signed_in().await?;
         server
             .clock()
             .advance(lifetime(&first) + time::Duration::minutes(1));
