@@ -12,8 +12,8 @@
 use std::time::Duration;
 
 use authkit::{
-    ClientAuth, GenericProvider, Password, PasswordGrant, TokenEndpoint, TokenManager,
-    TokenProvider, TokenStore,
+    ClientAuth, GenericProvider, HeldAccount, Password, PasswordGrant, TokenEndpoint, TokenManager,
+    TokenProvider,
 };
 use authkit_store_file::FileStore;
 use authkit_testkit::{MockAuthServer, MockClient, ResponseStyle};
@@ -34,10 +34,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         server.token_url()
     );
 
-    // 2. The parts: an endpoint, a provider for one account, a store, a manager.
+    // 2. The parts: an endpoint, a provider for one account, a store, a
+    //    manager (on the server's clock, so the example can skip an hour).
     let endpoint = TokenEndpoint::builder(server.token_url())
         .client_auth(ClientAuth::public("api"))
-        .clock(server.shared_clock())
         .build()?;
     let provider =
         GenericProvider::new("demo:alice@example.com", endpoint).with_grant(PasswordGrant::new(
@@ -55,11 +55,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         manager.account_key(),
         store.path_for(manager.account_key()).display()
     );
+    println!(
+        "   They are bound to {}: no other server or client will ever see them",
+        provider.binding()
+    );
 
     // 3. The first call signs in with the password grant and saves the set.
     let first = manager.token_set().await?;
-    let stored = store
-        .load(manager.account_key())
+    let stored = HeldAccount::acquire(&store, manager.account_key())
+        .await?
+        .load()
         .await?
         .ok_or("nothing was stored")?;
     println!(
@@ -81,8 +86,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // 5. An hour later the token is stale: one refresh, and the server rotates the refresh token.
     server.clock().advance(time::Duration::minutes(61));
     let refreshed = manager.token_set().await?;
-    let stored = store
-        .load(manager.account_key())
+    let stored = HeldAccount::acquire(&store, manager.account_key())
+        .await?
+        .load()
         .await?
         .ok_or("nothing was stored")?;
     let rotated = !stored
@@ -98,7 +104,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // 6. Someone replays the spent refresh token: the server refuses it and,
     //    suspecting theft, revokes the whole family, our new token included.
     let spent = first.refresh_token().ok_or("no refresh token")?;
-    match provider.refresh(spent).await {
+    match provider.refresh(spent, manager.context()).await {
         Ok(_) => println!("6. Unexpected: the server accepted a spent refresh token"),
         Err(error) => println!("6. Replaying the spent refresh token is refused: {error}"),
     }

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use authkit::store_file::FileStore;
 use authkit::voipex::Voipex;
-use authkit::{AccessToken, ExposeSecret, Password, TokenManager};
+use authkit::{AccessToken, EndpointSettings, Password, TokenManager};
 use authkit_testkit::{MockAuthServer, MockClient, ResponseStyle};
 
 #[tokio::main]
@@ -45,7 +45,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 server.base_url()
             );
             let voipex = Voipex::builder("demo@example.com", Password::new("demo password"))
-                .base_url(server.base_url())
+                .endpoint(EndpointSettings::new().base_url(server.base_url()))
                 .build()?;
             let api = format!("{}/api/v1/account", server.base_url());
             let scratch = tempfile::tempdir()?;
@@ -72,14 +72,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("Set VOIPEX_API_URL to call an API resource with the token.");
         return Ok(());
     };
-    let http = reqwest::Client::builder()
+    let http = authkit::http_client_builder()?
         .timeout(Duration::from_secs(30))
         .build()?;
     for attempt in 1..=2 {
         let token: AccessToken = manager.access_token().await?;
         let response = http
             .get(&api_url)
-            .bearer_auth(token.expose_secret())
+            .header(reqwest::header::AUTHORIZATION, token.bearer_header())
             .send()
             .await?;
         let status = response.status();

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use authkit::store_file::FileStore;
 use authkit::vonage::{LoopbackReceiver, Vonage};
-use authkit::{BasicEncoding, ClientSecret, TokenManager, TokenProvider};
+use authkit::{BasicEncoding, ClientSecret, EndpointSettings, TokenManager, TokenProvider};
 use authkit_testkit::{ClientKind, MockAuthServer, MockClient, ResponseStyle};
 
 #[tokio::main]
@@ -60,8 +60,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 "demo-consumer-key",
                 ClientSecret::new("demo-consumer-secret"),
             )
-            .base_url(server.base_url())
-            .clock(server.shared_clock())
+            .endpoint(EndpointSettings::new().base_url(server.base_url()))
             .build()?;
             let scratch = tempfile::tempdir()?;
             let store = FileStore::open(scratch.path())?;
@@ -69,14 +68,24 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     };
 
-    // 1. Sign in through the browser.
+    // The account's managers (the stand-in's clock is shared so that the
+    // example can skip a day).
     let account = vonage.code_account(receiver.redirect_uri(), "default")?;
+    let manager = || {
+        let builder = TokenManager::builder(account.clone(), store.clone());
+        match &server {
+            Some(server) => builder.clock(server.shared_clock()).build(),
+            None => builder.build(),
+        }
+    };
+
+    // 1. Sign in through the browser.
     let request = account.authorization_request();
     eprintln!("Open this URL to sign in:\n  {}", request.url());
     let waiting = tokio::spawn(receiver.wait(Duration::from_secs(300)));
     if server.is_some() {
         // The stand-in signs the demo user in at once; follow its redirect as a browser would.
-        let browser = reqwest::Client::builder()
+        let browser = authkit::http_client_builder()?
             .redirect(reqwest::redirect::Policy::limited(5))
             .build()?;
         let page = browser
@@ -94,17 +103,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
     }
     let callback = waiting.await??;
-    let tokens = account.exchange(request, &callback).await?;
+    let tokens = account
+        .exchange(request, &callback, manager().context())
+        .await?;
 
     // 2. Keep the tokens in the store; from now on the manager refreshes them.
-    //    (The stand-in's clock is shared so that the example can skip a day.)
-    let manager = || {
-        let builder = TokenManager::builder(account.clone(), store.clone());
-        match &server {
-            Some(server) => builder.clock(server.shared_clock()).build(),
-            None => builder.build(),
-        }
-    };
     manager().sign_in_with(tokens).await?;
     println!(
         "Signed in as {}; tokens saved in {}",

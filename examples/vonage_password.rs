@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use authkit::store_file::FileStore;
 use authkit::vonage::Vonage;
-use authkit::{ClientSecret, ExposeSecret, Password, TokenManager};
+use authkit::{ClientSecret, EndpointSettings, Password, TokenManager};
 use authkit_testkit::{MockAuthServer, MockClient, ResponseStyle};
 
 #[tokio::main]
@@ -54,7 +54,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 "demo-consumer-key",
                 ClientSecret::new("demo-consumer-secret"),
             )
-            .base_url(server.base_url())
+            .endpoint(EndpointSettings::new().base_url(server.base_url()))
             .build()?;
             let account = vonage.password_account("demo", Password::new("demo password"));
             let api = format!("{}/provisioning/v1/accounts", server.base_url());
@@ -65,12 +65,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     };
 
+    let sent_as = account.username().clone();
     let manager = TokenManager::new(account, store.clone());
     let tokens = manager.token_set().await?;
     println!(
         "Signed in as {} (sent as user name `{}`): access token valid for {} h, id token kept: {}",
         manager.account_key(),
-        authkit::vonage::vbc_username(manager.account_key().as_str().trim_start_matches("vonage:")),
+        sent_as,
         (tokens.expires_at() - tokens.issued_at()).whole_hours(),
         tokens.id_token().is_some()
     );
@@ -81,9 +82,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     if let Some(api_url) = api_url {
         let token = manager.access_token().await?;
-        let response = reqwest::Client::new()
+        let response = authkit::http_client_builder()?
+            .build()?
             .get(&api_url)
-            .bearer_auth(token.expose_secret())
+            .header(reqwest::header::AUTHORIZATION, token.bearer_header())
             .send()
             .await?;
         println!(

@@ -17,7 +17,6 @@ async fn a_401_from_the_api_gets_a_new_token_on_the_next_call() {
         .await;
     let endpoint = TokenEndpoint::builder(server.token_url())
         .client_auth(ClientAuth::public("api"))
-        .clock(server.shared_clock())
         .build()
         .unwrap();
     let provider = GenericProvider::new("demo:alice", endpoint)
@@ -25,7 +24,7 @@ async fn a_401_from_the_api_gets_a_new_token_on_the_next_call() {
     let manager = TokenManager::builder(provider, MemoryStore::new())
         .clock(server.shared_clock())
         .build();
-    let http = reqwest::Client::new();
+    let http = authkit::http_client_builder().unwrap().build().unwrap();
     let url = format!("{}/api/me", server.base_url());
     let call = |token: authkit::AccessToken| {
         let request = http.get(&url).bearer_auth(token.expose_secret());

@@ -13,7 +13,6 @@ use time::{Duration, OffsetDateTime};
 fn manager(server: &MockAuthServer, clock: &ManualClock) -> TokenManager {
     let endpoint = TokenEndpoint::builder(server.token_url())
         .client_auth(ClientAuth::public("api"))
-        .clock(Arc::new(clock.clone()))
         .build()
         .unwrap();
     let provider = GenericProvider::new("demo:alice", endpoint)
@@ -51,7 +50,10 @@ async fn a_server_date_hours_off_does_not_change_the_expiry() {
         .unwrap();
     let before = OffsetDateTime::now_utc();
     let tokens = endpoint
-        .request(&PasswordGrant::new("alice", Password::new("pw")))
+        .request(
+            &PasswordGrant::new("alice", Password::new("pw")),
+            &authkit::RequestContext::default(),
+        )
         .await
         .unwrap();
     assert!(tokens.expires_at() >= before + Duration::seconds(600));

@@ -19,7 +19,6 @@ fn generic(
 ) -> Result<Arc<dyn TokenProvider>, authkit::Error> {
     let endpoint = TokenEndpoint::builder(ctx.server.token_url())
         .client_auth(auth)
-        .clock(ctx.clock())
         .build()?;
     let mut grant = PasswordGrant::new(ctx.username, Password::new(ctx.password));
     if let Some(scope) = scope {
@@ -115,14 +114,21 @@ async fn the_suite_names_the_behaviour_that_broke() {
         fn account_key(&self) -> &authkit::AccountKey {
             self.0.account_key()
         }
-        async fn authenticate(&self) -> Result<authkit::TokenSet, authkit::Error> {
-            self.0.authenticate().await
+        fn binding(&self) -> &authkit::Binding {
+            self.0.binding()
+        }
+        async fn authenticate(
+            &self,
+            cx: &authkit::RequestContext,
+        ) -> Result<authkit::TokenSet, authkit::Error> {
+            self.0.authenticate(cx).await
         }
         async fn refresh(
             &self,
             _: &authkit::RefreshToken,
+            cx: &authkit::RequestContext,
         ) -> Result<authkit::TokenSet, authkit::Error> {
-            self.0.authenticate().await
+            self.0.authenticate(cx).await
         }
     }
     let report = Conformance::new(
@@ -135,7 +141,6 @@ async fn the_suite_names_the_behaviour_that_broke() {
         |ctx| {
             let endpoint = TokenEndpoint::builder(ctx.server.token_url())
                 .client_auth(ClientAuth::public("api"))
-                .clock(ctx.clock())
                 .build()?;
             let inner = GenericProvider::new("broken:dave", endpoint).with_grant(
                 PasswordGrant::new(ctx.username, Password::new(ctx.password)),

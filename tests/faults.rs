@@ -10,8 +10,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration as StdDuration;
 
 use authkit::{
-    AccessToken, ClientAuth, Error, GenericProvider, NetworkErrorKind, Password, PasswordGrant,
-    RetryPolicy, TokenEndpoint, TokenManager,
+    AccessToken, ClientAuth, Error, GenericProvider, Password, PasswordGrant, ProtocolError,
+    RetryPolicy, TokenEndpoint, TokenManager, TransientKind,
 };
 use authkit_testkit::{Fault, MockAuthServer, MockClient};
 use time::Duration;
@@ -39,7 +39,6 @@ async fn server() -> MockAuthServer {
 fn manager_at(token_url: String, server: &MockAuthServer, timeout: StdDuration) -> TokenManager {
     let endpoint = TokenEndpoint::builder(token_url)
         .client_auth(ClientAuth::public("api"))
-        .clock(server.shared_clock())
         .retry_policy(retries())
         .timeout(timeout)
         .build()
@@ -77,7 +76,7 @@ async fn a_storm_of_503_during_sign_in_is_retried_within_bounds_then_classified(
     for result in all_callers(&manager).await {
         let error = result.unwrap_err();
         assert!(
-            matches!(error, Error::ServerFailure { status: 503, .. }),
+            matches!(&error, Error::Transient(t) if t.kind() == TransientKind::ServerFailure { status: 503 }),
             "{error:?}"
         );
         assert!(error.is_retryable());
@@ -162,27 +161,32 @@ async fn expired_callers_get_classified_errors_and_refresh_tokens_are_not_resent
     let cases: Vec<(Fault, Check, usize)> = vec![
         (
             Fault::ServerError(502),
-            |e| matches!(e, Error::ServerFailure { status: 502, .. }),
+            |e| matches!(e, Error::Transient(t) if t.kind() == TransientKind::ServerFailure { status: 502 }),
             1,
         ),
         (
             Fault::ServerError(503),
-            |e| matches!(e, Error::ServerFailure { status: 503, .. }),
+            |e| matches!(e, Error::Transient(t) if t.kind() == TransientKind::ServerFailure { status: 503 }),
             ATTEMPTS as usize,
         ),
         (
             Fault::TruncatedJson,
-            |e| matches!(e, Error::MalformedResponse { .. }),
+            |e| matches!(e, Error::Protocol(ProtocolError::Malformed { .. })),
             1,
         ),
         (
             Fault::HtmlLoginPage,
-            |e| matches!(e, Error::NotOAuth { status: 200, .. }),
+            |e| {
+                matches!(
+                    e,
+                    Error::Protocol(ProtocolError::NotOAuth { status: 200, .. })
+                )
+            },
             1,
         ),
         (
             Fault::HugeBody,
-            |e| matches!(e, Error::ResponseTooLarge { .. }),
+            |e| matches!(e, Error::Protocol(ProtocolError::TooLarge { .. })),
             1,
         ),
         (
@@ -214,7 +218,7 @@ async fn a_server_slower_than_the_timeout_is_a_timeout() {
     let manager = manager_at(server.token_url(), &server, StdDuration::from_millis(300));
     let error = manager.access_token().await.unwrap_err();
     assert!(
-        matches!(&error, Error::Network(n) if n.kind() == NetworkErrorKind::Timeout),
+        matches!(&error, Error::Transient(t) if t.kind() == TransientKind::Timeout),
         "{error:?}"
     );
     assert!(error.is_retryable());
@@ -246,7 +250,10 @@ async fn connection_resets_are_retried_for_a_password_and_classified() {
     let manager = manager_at(url, &server, StdDuration::from_secs(5));
     for result in all_callers(&manager).await {
         let error = result.unwrap_err();
-        assert!(matches!(error, Error::Network(_)), "{error:?}");
+        assert!(
+            matches!(&error, Error::Transient(t) if t.status().is_none()),
+            "{error:?}"
+        );
         assert!(error.is_retryable());
     }
     let connections = accepted.load(Ordering::SeqCst);

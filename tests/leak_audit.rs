@@ -7,7 +7,9 @@ use std::sync::{Arc, Mutex};
 
 use authkit::store_file::FileStore;
 use authkit::voipex::Voipex;
-use authkit::{Error, ExposeSecret, Password, TokenManager, TokenProvider, TokenStore};
+use authkit::{
+    EndpointSettings, Error, ExposeSecret, HeldAccount, Password, TokenManager, TokenProvider,
+};
 use authkit_testkit::capture::capture_logs;
 use authkit_testkit::{Fault, MockAuthServer, MockClient, ResponseStyle};
 use time::Duration;
@@ -23,14 +25,16 @@ fn chain(error: &Error) -> String {
 }
 
 /// Runs `f`, which panics, and returns the panic message.
-fn panic_message(f: impl FnOnce() + std::panic::UnwindSafe) -> String {
+/// (Errors share their causes behind `Arc<dyn Error>`, which is not
+/// `UnwindSafe`; nothing is observed after the panic but its message.)
+fn panic_message(f: impl FnOnce()) -> String {
     let captured = Arc::new(Mutex::new(String::new()));
     let sink = Arc::clone(&captured);
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         *sink.lock().unwrap() = info.to_string();
     }));
-    let _ = std::panic::catch_unwind(f);
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
     std::panic::set_hook(previous);
     captured.lock().unwrap().clone()
 }
@@ -47,8 +51,7 @@ async fn a_whole_lifecycle_leaks_nothing() {
     let store = FileStore::open(dir.path()).unwrap();
     let voipex = |password: &str| {
         Voipex::builder("alice@example.com", Password::new(password))
-            .base_url(server.base_url())
-            .clock(server.shared_clock())
+            .endpoint(EndpointSettings::new().base_url(server.base_url()))
             .build()
             .unwrap()
     };
@@ -79,11 +82,18 @@ async fn a_whole_lifecycle_leaks_nothing() {
     }
     // A wrong password, and a replayed refresh token.
     let wrong = voipex("wrong password 123456");
-    seen.push(chain(&wrong.authenticate().await.unwrap_err()));
+    let cx = manager.context();
+    seen.push(chain(&wrong.authenticate(cx).await.unwrap_err()));
     if let Some(rt) = first.refresh_token() {
-        seen.push(chain(&wrong.refresh(rt).await.unwrap_err()));
+        seen.push(chain(&wrong.refresh(rt, cx).await.unwrap_err()));
     }
-    let stored = store.load(manager.account_key()).await.unwrap().unwrap();
+    let stored = HeldAccount::acquire(&store, manager.account_key())
+        .await
+        .unwrap()
+        .load()
+        .await
+        .unwrap()
+        .unwrap();
     seen.push(format!("{stored:?}"));
     drop(guard);
     seen.push(logs.text());
@@ -94,7 +104,7 @@ async fn a_whole_lifecycle_leaks_nothing() {
         let result: Result<authkit::TokenSet, Error> = std::hint::black_box(Ok(tokens));
         let _ = result.unwrap_err();
     }));
-    let error = wrong.authenticate().await.unwrap_err();
+    let error = wrong.authenticate(manager.context()).await.unwrap_err();
     seen.push(panic_message(move || {
         let result: Result<(), Error> = std::hint::black_box(Err(error));
         result.unwrap();

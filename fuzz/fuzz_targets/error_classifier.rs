@@ -1,8 +1,14 @@
 //! Any status and bytes as an error response: classified, never a panic.
 #![no_main]
 
-use authkit_core::endpoint::{ParseContext, ResponseParts, interpret};
+use authkit_core::__private::{ParseContext, ResponseParts, interpret};
+use authkit_core::{Binding, ClientId, GrantKind};
 use libfuzzer_sys::fuzz_target;
+
+fn binding() -> Binding {
+    let url = url::Url::parse("https://auth.example.com/token").expect("url");
+    Binding::new(&url, ClientId::new("api"))
+}
 
 fuzz_target!(|data: &[u8]| {
     if data.len() < 2 {
@@ -18,12 +24,20 @@ fuzz_target!(|data: &[u8]| {
             body,
         },
         &ParseContext {
-            grant_type: "password",
+            grant: GrantKind::Password,
             sent_at: time::OffsetDateTime::UNIX_EPOCH,
             default_lifetime: time::Duration::minutes(5),
+            binding: binding(),
+            requested_scopes: &[],
+            accepted_token_types: &[],
         },
     );
     if let Err(error) = result {
-        let _ = (error.is_retryable(), error.oauth_error_code(), error.to_string());
+        let _ = (
+            error.is_retryable(),
+            error.retry_after(),
+            error.refusal().map(|r| (r.code().clone(), r.is_refresh_token_dead())),
+            error.to_string(),
+        );
     }
 });

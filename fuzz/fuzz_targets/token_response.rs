@@ -2,8 +2,14 @@
 //! error, never a panic, and never a secret-looking run of the body in an error.
 #![no_main]
 
-use authkit_core::endpoint::{ParseContext, ResponseParts, interpret};
+use authkit_core::__private::{ParseContext, ResponseParts, interpret};
+use authkit_core::{Binding, ClientId, GrantKind};
 use libfuzzer_sys::fuzz_target;
+
+fn binding() -> Binding {
+    let url = url::Url::parse("https://auth.example.com/token").expect("url");
+    Binding::new(&url, ClientId::new("api"))
+}
 
 fuzz_target!(|data: &[u8]| {
     let (content_type, body) = match data.split_first() {
@@ -16,9 +22,12 @@ fuzz_target!(|data: &[u8]| {
     let result = interpret(
         &ResponseParts { status: 200, content_type, retry_after: None, body },
         &ParseContext {
-            grant_type: "refresh_token",
+            grant: GrantKind::RefreshToken,
             sent_at: time::OffsetDateTime::UNIX_EPOCH + time::Duration::days(20_000),
             default_lifetime: time::Duration::minutes(5),
+            binding: binding(),
+            requested_scopes: &[],
+            accepted_token_types: &[],
         },
     );
     match result {

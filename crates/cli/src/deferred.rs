@@ -10,7 +10,9 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use authkit_core::{AccountKey, Error, RefreshToken, TokenProvider, TokenSet};
+use authkit_core::{
+    AccountKey, Binding, Error, RefreshToken, RequestContext, TokenProvider, TokenSet,
+};
 use tokio::sync::OnceCell;
 
 type Build = Box<dyn Fn() -> Result<Arc<dyn TokenProvider>, Error> + Send + Sync>;
@@ -39,6 +41,7 @@ impl Lazy {
 /// A provider that reads its secrets on first use.
 pub struct Deferred {
     key: AccountKey,
+    binding: Binding,
     refreshing: Lazy,
     authenticating: Lazy,
 }
@@ -52,15 +55,17 @@ impl std::fmt::Debug for Deferred {
 }
 
 impl Deferred {
-    /// `key` is the account's key; `refreshing` builds a provider good for
+    /// `placeholder` is the provider built without secrets (it names the
+    /// account and its binding); `refreshing` builds a provider good for
     /// refreshing, `authenticating` one good for signing in.
     pub fn new(
-        key: AccountKey,
+        placeholder: &dyn TokenProvider,
         refreshing: impl Fn() -> Result<Arc<dyn TokenProvider>, Error> + Send + Sync + 'static,
         authenticating: impl Fn() -> Result<Arc<dyn TokenProvider>, Error> + Send + Sync + 'static,
     ) -> Self {
         Self {
-            key,
+            key: placeholder.account_key().clone(),
+            binding: placeholder.binding().clone(),
             refreshing: Lazy::new(Box::new(refreshing)),
             authenticating: Lazy::new(Box::new(authenticating)),
         }
@@ -73,12 +78,24 @@ impl TokenProvider for Deferred {
         &self.key
     }
 
-    async fn authenticate(&self) -> Result<TokenSet, Error> {
-        self.authenticating.get().await?.authenticate().await
+    fn binding(&self) -> &Binding {
+        &self.binding
     }
 
-    async fn refresh(&self, refresh_token: &RefreshToken) -> Result<TokenSet, Error> {
-        self.refreshing.get().await?.refresh(refresh_token).await
+    async fn authenticate(&self, cx: &RequestContext) -> Result<TokenSet, Error> {
+        self.authenticating.get().await?.authenticate(cx).await
+    }
+
+    async fn refresh(
+        &self,
+        refresh_token: &RefreshToken,
+        cx: &RequestContext,
+    ) -> Result<TokenSet, Error> {
+        self.refreshing
+            .get()
+            .await?
+            .refresh(refresh_token, cx)
+            .await
     }
 }
 
@@ -87,6 +104,8 @@ impl TokenProvider for Deferred {
 pub struct NeedsBrowser {
     /// The account.
     pub key: AccountKey,
+    /// Its binding.
+    pub binding: Binding,
     /// The command that signs it in.
     pub hint: String,
 }
@@ -97,13 +116,17 @@ impl TokenProvider for NeedsBrowser {
         &self.key
     }
 
-    async fn authenticate(&self) -> Result<TokenSet, Error> {
+    fn binding(&self) -> &Binding {
+        &self.binding
+    }
+
+    async fn authenticate(&self, _cx: &RequestContext) -> Result<TokenSet, Error> {
         Err(Error::SignInRequired {
             reason: format!("{} has no usable tokens; run `{}`", self.key, self.hint),
         })
     }
 
-    async fn refresh(&self, _: &RefreshToken) -> Result<TokenSet, Error> {
-        self.authenticate().await
+    async fn refresh(&self, _: &RefreshToken, cx: &RequestContext) -> Result<TokenSet, Error> {
+        self.authenticate(cx).await
     }
 }

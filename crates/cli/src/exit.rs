@@ -15,14 +15,16 @@ pub enum Failure {
 }
 
 impl Failure {
-    /// The exit code: 2 usage or configuration, 3 refused, 4 server or
-    /// network, 5 store.
+    /// The exit code: 2 usage or configuration (a URL that is not a token
+    /// endpoint included), 3 refused, 4 server, network or protocol, 5 store.
+    /// One `match` over the error's kinds.
     pub fn exit_code(&self) -> ExitCode {
         ExitCode::from(match self {
             Failure::Usage(_) => 2,
             Failure::Auth(error) => match error {
                 Error::Config(_) => 2,
-                Error::Refused { .. } | Error::SignInRequired { .. } => 3,
+                Error::Refused(_) | Error::SignInRequired { .. } => 3,
+                Error::Transient(_) | Error::Protocol(_) | Error::Internal(_) => 4,
                 Error::Store(_) | Error::UnsavedRotation { .. } => 5,
                 _ => 4,
             },

@@ -17,7 +17,7 @@ mod secrets;
 
 use std::process::ExitCode;
 
-use authkit_core::{AccountKey, TokenStore};
+use authkit_core::HeldAccount;
 use clap::Parser;
 
 use cli::{Cli, Command, LoginProvider, TokenProvider};
@@ -70,11 +70,11 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         } => commands::login::vonage(args, store).await,
         Command::Status { json } => commands::status::run(store, json).await,
         Command::Logout { key } => {
-            let key = AccountKey::new(key);
-            let lock = store.lock(&key).await?;
-            let existed = store.load(&key).await.ok().flatten().is_some();
-            store.remove(&key).await?;
-            drop(lock);
+            let key = commands::resolve_account(&store, &key).await?;
+            let mut held = HeldAccount::acquire(&store, &key).await?;
+            let existed = held.load().await.ok().flatten().is_some();
+            held.remove().await?;
+            drop(held);
             if existed {
                 eprintln!("Signed out: {key}");
             } else {

@@ -6,8 +6,9 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use authkit_core::BasicEncoding;
-use authkit_core::{AccessToken, AccountKey, TokenSet, TokenStore};
+use authkit_core::{AccessToken, TokenSet};
 use authkit_store_file::FileStore;
+use authkit_testkit::support::{load, save};
 use authkit_testkit::{ClientKind, Fault, MockAuthServer, MockClient, ResponseStyle};
 use time::OffsetDateTime;
 
@@ -63,19 +64,25 @@ fn voipex_token(store: &Path, server: &MockAuthServer) -> Command {
     command
 }
 
-/// Rewrites the stored set so that it looks expired, keeping its refresh token.
-async fn expire(store: &Path, key: &str) {
+/// Rewrites the stored set of the one account whose key starts with
+/// `readable` so that it looks expired, keeping its refresh token and binding.
+async fn expire(store: &Path, readable: &str) {
     let store = FileStore::open(store).unwrap();
-    let key = AccountKey::new(key);
-    let stored = store.load(&key).await.unwrap().unwrap();
+    let keys = store.keys().await.unwrap();
+    let key = keys
+        .iter()
+        .find(|k| k.as_str().starts_with(&format!("{readable}#")))
+        .unwrap_or_else(|| panic!("no stored account {readable} in {keys:?}"));
+    let stored = load(&store, key).await.unwrap().unwrap();
     let past = OffsetDateTime::now_utc() - time::Duration::hours(2);
     let expired = TokenSet::new(
         stored.access_token().clone(),
         past,
         past + time::Duration::hours(1),
     )
-    .with_refresh_token(stored.refresh_token().cloned(), None);
-    store.save(&key, &expired).await.unwrap();
+    .with_refresh_token(stored.refresh_token().cloned(), None)
+    .with_binding(stored.binding().expect("bound").clone());
+    save(&store, key, &expired).await.unwrap();
 }
 
 fn assert_no_secrets(text: &str, server: &MockAuthServer, except: Option<&str>) {
@@ -193,6 +200,25 @@ async fn each_failure_class_has_its_exit_code_and_one_line() {
         "http://auth.example.com",
     ]);
     assert_eq!(run(insecure).await.status.code(), Some(2));
+    // A URL that is not a token endpoint (an HTML 404): fix the command, not "retry later".
+    let mut wrong_path = authkit(dir.path());
+    wrong_path
+        .args([
+            "token",
+            "voipex",
+            "--username",
+            "me@example.com",
+            "--token-url",
+            &format!("{}/no/such/path", server.base_url()),
+        ])
+        .env("AUTHKIT_PASSWORD", PASSWORD);
+    let output = run(wrong_path).await;
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("not a token endpoint"),
+        "{}",
+        stderr(&output)
+    );
 
     // 4: the server failed, or nobody listens.
     server.inject_n(Fault::ServerError(503), 10);
@@ -315,7 +341,8 @@ async fn browser_sign_in_then_tokens_then_status_then_logout() {
     })
     .await
     .unwrap();
-    let browser = reqwest::Client::builder()
+    let browser = authkit_core::http_client_builder()
+        .unwrap()
         .redirect(reqwest::redirect::Policy::limited(5))
         .build()
         .unwrap();
@@ -357,7 +384,14 @@ async fn browser_sign_in_then_tokens_then_status_then_logout() {
     let report: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
     let accounts = report["accounts"].as_array().unwrap();
     assert_eq!(accounts.len(), 1);
-    assert_eq!(accounts[0]["key"], "vonage:consumer-key:default");
+    assert!(
+        accounts[0]["key"]
+            .as_str()
+            .unwrap()
+            .starts_with("vonage:consumer-key:default#"),
+        "{}",
+        accounts[0]["key"]
+    );
     assert_eq!(accounts[0]["provider"], "vonage");
     assert!(accounts[0]["access_token_expires_in"].as_i64().unwrap() > 3000);
     assert!(accounts[0]["refresh_token_expires_in"].as_i64().unwrap() > 6 * 86400);

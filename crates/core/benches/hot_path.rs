@@ -11,15 +11,23 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use authkit_core::{
-    AccessToken, AccountKey, Error, MemoryStore, RefreshToken, TokenManager, TokenProvider,
-    TokenSet,
+    AccessToken, AccountKey, Binding, ClientId, Error, MemoryStore, RefreshToken, RequestContext,
+    TokenManager, TokenProvider, TokenSet,
 };
 use criterion::{Criterion, black_box, criterion_group, criterion_main};
 use futures::FutureExt;
 use time::OffsetDateTime;
 
 #[derive(Debug)]
-struct StubProvider(AccountKey);
+struct StubProvider(AccountKey, Binding);
+
+impl StubProvider {
+    fn new() -> Self {
+        let url = url::Url::parse("https://auth.example.com/token").expect("url");
+        let binding = Binding::new(&url, ClientId::new("bench"));
+        Self(binding.account_key("bench:alice"), binding)
+    }
+}
 
 #[async_trait]
 impl TokenProvider for StubProvider {
@@ -27,17 +35,22 @@ impl TokenProvider for StubProvider {
         &self.0
     }
 
-    async fn authenticate(&self) -> Result<TokenSet, Error> {
+    fn binding(&self) -> &Binding {
+        &self.1
+    }
+
+    async fn authenticate(&self, _: &RequestContext) -> Result<TokenSet, Error> {
         let now = OffsetDateTime::now_utc();
         Ok(TokenSet::new(
             AccessToken::new("bench-token"),
             now,
             now + time::Duration::days(1),
-        ))
+        )
+        .with_binding(self.1.clone()))
     }
 
-    async fn refresh(&self, _: &RefreshToken) -> Result<TokenSet, Error> {
-        self.authenticate().await
+    async fn refresh(&self, _: &RefreshToken, cx: &RequestContext) -> Result<TokenSet, Error> {
+        self.authenticate(cx).await
     }
 }
 
@@ -46,10 +59,7 @@ fn warm_manager() -> TokenManager {
         .enable_all()
         .build()
         .expect("runtime");
-    let manager = TokenManager::new(
-        StubProvider(AccountKey::new("bench:alice")),
-        MemoryStore::new(),
-    );
+    let manager = TokenManager::new(StubProvider::new(), MemoryStore::new());
     runtime
         .block_on(manager.access_token())
         .expect("first token");

@@ -13,7 +13,8 @@ use std::time::{Duration, Instant};
 
 use authkit_core::{
     AccessToken, ClientAuth, Clock, GenericProvider, ManualClock, MemoryStore, Password,
-    PasswordGrant, RefreshToken, TokenEndpoint, TokenManager, TokenSet, TokenStore,
+    PasswordGrant, RefreshToken, RefreshTokenGrant, RequestContext, TokenEndpoint, TokenManager,
+    TokenProvider, TokenSet,
 };
 use criterion::{Criterion, criterion_group, criterion_main};
 use wiremock::matchers::method;
@@ -45,10 +46,9 @@ async fn server(record: bool) -> MockServer {
     server
 }
 
-fn endpoint(server: &MockServer, clock: &ManualClock) -> TokenEndpoint {
+fn endpoint(server: &MockServer, _clock: &ManualClock) -> TokenEndpoint {
     TokenEndpoint::builder(format!("{}/token", server.uri()))
         .client_auth(ClientAuth::public("api"))
-        .clock(Arc::new(clock.clone()))
         .build()
         .expect("endpoint")
 }
@@ -74,6 +74,7 @@ fn stampede(c: &mut Criterion) {
     let server = runtime.block_on(server(true));
     let clock = ManualClock::starting_now();
     let grant = PasswordGrant::new("alice", Password::new("pw"));
+    let cx = RequestContext::new(Arc::new(clock.clone()));
 
     let mut group = c.benchmark_group("stampede");
     group.sample_size(20);
@@ -81,7 +82,7 @@ fn stampede(c: &mut Criterion) {
     group.bench_function("one plain token request", |b| {
         let endpoint = endpoint(&server, &clock);
         b.to_async(&runtime)
-            .iter(|| async { endpoint.request(&grant).await.expect("token") })
+            .iter(|| async { endpoint.request(&grant, &cx).await.expect("token") })
     });
     group.bench_function(format!("{CALLERS} callers on an expired token"), |b| {
         b.to_async(&runtime).iter_custom(|iters| {
@@ -91,19 +92,16 @@ fn stampede(c: &mut Criterion) {
                 let mut total = Duration::ZERO;
                 for _ in 0..iters {
                     // A fresh manager whose stored token has just expired.
-                    let store = MemoryStore::new();
+                    let provider = GenericProvider::new("bench:alice", endpoint(server, &clock));
                     let past = clock.now() - time::Duration::hours(1);
                     let expired = TokenSet::new(
                         AccessToken::new("old"),
                         past,
                         past + time::Duration::minutes(59),
                     )
-                    .with_refresh_token(Some(RefreshToken::new("old-refresh")), None);
-                    store
-                        .save(&"bench:alice".into(), &expired)
-                        .await
-                        .expect("seed");
-                    let provider = GenericProvider::new("bench:alice", endpoint(server, &clock));
+                    .with_refresh_token(Some(RefreshToken::new("old-refresh")), None)
+                    .with_binding(provider.binding().clone());
+                    let store = MemoryStore::with_tokens(provider.account_key(), &expired);
                     let manager = TokenManager::builder(provider, store)
                         .clock(Arc::new(clock.clone()))
                         .build();
@@ -148,11 +146,15 @@ fn wire_overhead(c: &mut Criterion) {
     let server = runtime.block_on(server(false));
     let clock = ManualClock::starting_now();
     let endpoint = endpoint(&server, &clock);
-    let grant = PasswordGrant::new("alice@example.com", Password::new("p&ss word"));
-    let bare = reqwest::Client::new();
+    // A refresh round trip: the request the manager makes most.
+    let grant = RefreshTokenGrant::new(RefreshToken::new("rt-0123456789abcdef"));
+    let cx = RequestContext::default();
+    let bare = authkit_core::http_client_builder()
+        .expect("tls")
+        .build()
+        .expect("client");
     let url = format!("{}/token", server.uri());
-    let form =
-        "grant_type=password&client_id=api&username=alice%40example.com&password=p%26ss+word";
+    let form = "grant_type=refresh_token&client_id=api&refresh_token=rt-0123456789abcdef";
     let bare_post = || async {
         bare.post(&url)
             .header("content-type", "application/x-www-form-urlencoded")
@@ -173,7 +175,7 @@ fn wire_overhead(c: &mut Criterion) {
         for round in 0..3200 {
             let time_ours = || async {
                 let t = Instant::now();
-                endpoint.request(&grant).await.expect("token");
+                endpoint.request(&grant, &cx).await.expect("token");
                 t.elapsed()
             };
             let time_theirs = || async {
@@ -198,7 +200,7 @@ fn wire_overhead(c: &mut Criterion) {
         theirs.sort();
         let (ours, theirs) = (ours[ours.len() / 2], theirs[theirs.len() / 2]);
         println!(
-            "wire overhead, per-request medians of 3000 interleaved pairs: TokenEndpoint {ours:?}, bare reqwest {theirs:?}, ratio {:.3}",
+            "wire overhead, per-request medians of 3000 interleaved pairs: TokenEndpoint refresh {ours:?}, bare reqwest {theirs:?}, ratio {:.3}",
             ours.as_secs_f64() / theirs.as_secs_f64()
         );
     });
@@ -208,19 +210,19 @@ fn wire_overhead(c: &mut Criterion) {
     // its own side.
     let mut group = c.benchmark_group("wire");
     for (name, report_endpoint) in [
-        ("TokenEndpoint password grant", true),
+        ("TokenEndpoint refresh grant", true),
         ("bare reqwest POST of the same form", false),
     ] {
         group.bench_function(format!("{name} (interleaved)"), |b| {
             b.to_async(&runtime).iter_custom(|iters| {
-                let (endpoint, grant, bare_post) = (&endpoint, &grant, &bare_post);
+                let (endpoint, grant, bare_post, cx) = (&endpoint, &grant, &bare_post, &cx);
                 async move {
                     let (mut ours, mut theirs) = (Duration::ZERO, Duration::ZERO);
                     for i in 0..iters {
                         // Alternate which goes first, too.
                         if i % 2 == 0 {
                             let t = Instant::now();
-                            endpoint.request(grant).await.expect("token");
+                            endpoint.request(grant, cx).await.expect("token");
                             ours += t.elapsed();
                             let t = Instant::now();
                             bare_post().await;
@@ -230,7 +232,7 @@ fn wire_overhead(c: &mut Criterion) {
                             bare_post().await;
                             theirs += t.elapsed();
                             let t = Instant::now();
-                            endpoint.request(grant).await.expect("token");
+                            endpoint.request(grant, cx).await.expect("token");
                             ours += t.elapsed();
                         }
                     }

@@ -60,10 +60,43 @@ pub enum BasicEncoding {
 }
 
 impl ClientAuth {
-    /// A public client.
+    /// A public client: its id in the body, no secret.
     pub fn public(client_id: impl Into<ClientId>) -> Self {
         ClientAuth::None {
             client_id: client_id.into(),
+        }
+    }
+
+    /// HTTP Basic as RFC 6749 §2.3.1 says (id and secret form-encoded first):
+    /// what most servers expect of a confidential client.
+    pub fn basic(client_id: impl Into<ClientId>, client_secret: impl Into<ClientSecret>) -> Self {
+        ClientAuth::BasicEncoded {
+            client_id: client_id.into(),
+            client_secret: client_secret.into(),
+        }
+    }
+
+    /// HTTP Basic over the raw `id:secret`, for servers that do not decode
+    /// (WSO2 API managers).
+    pub fn basic_raw(
+        client_id: impl Into<ClientId>,
+        client_secret: impl Into<ClientSecret>,
+    ) -> Self {
+        ClientAuth::BasicRaw {
+            client_id: client_id.into(),
+            client_secret: client_secret.into(),
+        }
+    }
+
+    /// `client_id` and `client_secret` as form parameters in the body
+    /// (`client_secret_post`).
+    pub fn secret_in_body(
+        client_id: impl Into<ClientId>,
+        client_secret: impl Into<ClientSecret>,
+    ) -> Self {
+        ClientAuth::Body {
+            client_id: client_id.into(),
+            client_secret: client_secret.into(),
         }
     }
 

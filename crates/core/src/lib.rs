@@ -41,39 +41,68 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-pub mod client_auth;
-pub mod clock;
-pub mod endpoint;
-pub mod error;
-pub mod excerpt;
-pub mod grant;
-pub mod manager;
-pub mod provider;
-pub mod secret;
-pub mod store;
-pub mod token;
+mod binding;
+mod client_auth;
+mod clock;
+mod endpoint;
+mod error;
+mod excerpt;
+mod grant;
+mod manager;
+mod provider;
+mod secret;
+mod store;
+mod token;
 
+// For users: a manager over a provider and a store, and what it hands back.
+pub use binding::{Binding, Scopes};
 pub use client_auth::{BasicEncoding, ClientAuth};
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use endpoint::{EndpointSettings, RetryPolicy, TokenEndpoint, TokenEndpointBuilder};
-pub use error::{Error, NetworkError, NetworkErrorKind, OAuthRefusal, StoreError};
+pub use endpoint::{
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, DEFAULT_TOKEN_LIFETIME,
+    EndpointSettings, MAX_LIFETIME, RequestContext, RetryPolicy, TokenEndpoint,
+    TokenEndpointBuilder, http_client_builder, same_origin_redirects,
+};
+pub use error::{
+    AccountState, ConfigError, ConfigErrorKind, Error, ErrorCode, ProtocolError, Refusal,
+    SharedCause, StoreError, TransientError, TransientKind,
+};
 pub use grant::{
-    AuthorizationCodeGrant, ClientCredentialsGrant, FormParam, FormValue, GrantType, PasswordGrant,
-    PkceChallenge, PkceVerifier, RefreshTokenGrant, State,
+    AuthorizationCodeGrant, ClientCredentialsGrant, PasswordGrant, PkceChallenge, PkceVerifier,
+    RefreshTokenGrant, State,
 };
 pub use manager::{RefreshPolicy, TokenManager, TokenManagerBuilder};
-pub use provider::{GenericProvider, TokenProvider};
+pub use provider::GenericProvider;
 pub use secret::{
     AccessToken, AccountKey, AuthorizationCode, ClientId, ClientSecret, ExposeSecret, IdToken,
     Password, RefreshToken, Username,
 };
-pub use store::{MemoryStore, StoreLock, TokenStore};
-pub use token::{TokenSet, TokenType};
+pub use store::MemoryStore;
+pub use token::{STORE_FORMAT_VERSION, StoreFormatError, TokenSet, TokenType};
+
+// For implementers of providers, grants, stores and transports.
+pub use client_auth::{decode_basic, encode_basic};
+pub use endpoint::{
+    FormRequest, RawResponse, ReqwestTransport, Transport, is_loopback, validate_url,
+};
+pub use excerpt::scrub;
+pub use grant::{FormParam, FormValue, GrantKind, GrantType, resource_params, scope_param};
+pub use provider::TokenProvider;
+pub use store::{HeldAccount, KEEP_MARGIN, StoreLock, StoreRecord, TokenStore};
 
 /// The crates this one builds on, re-exported so adapters and stores use the
 /// same versions.
 pub mod deps {
     pub use async_trait::async_trait;
+    pub use reqwest;
     pub use secrecy;
+    pub use serde_json;
     pub use time;
+}
+
+/// Hooks for fuzzing and property tests: the response parser on its own.
+/// Not part of the stable interface.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::endpoint::{ParseContext, ResponseParts, interpret};
 }

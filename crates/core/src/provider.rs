@@ -2,7 +2,8 @@
 //!
 //! A [`TokenProvider`] knows how to get a token set from nothing
 //! ([`TokenProvider::authenticate`]) and how to renew one
-//! ([`TokenProvider::refresh`]). It knows nothing of caching, locking or
+//! ([`TokenProvider::refresh`]), and says where its tokens come from
+//! ([`TokenProvider::binding`]). It knows nothing of caching, locking or
 //! storing: the [`crate::TokenManager`] does that, the same way for every
 //! provider. An adapter crate is a provider plus its server's quirks; the
 //! [`GenericProvider`] serves any standard OAuth 2 server with none.
@@ -12,7 +13,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::endpoint::TokenEndpoint;
+use crate::binding::{Binding, Scopes};
+use crate::endpoint::{RequestContext, TokenEndpoint};
 use crate::error::Error;
 use crate::grant::{GrantType, RefreshTokenGrant};
 use crate::secret::{AccountKey, RefreshToken};
@@ -21,46 +23,73 @@ use crate::token::TokenSet;
 /// One account at one provider.
 #[async_trait]
 pub trait TokenProvider: Send + Sync + fmt::Debug {
-    /// The account's stable name, such as `voipex:alice@example.com`: the key
-    /// its tokens are stored under.
+    /// The account's stable name, such as `voipex:alice@example.com#1a2b3c4d`:
+    /// the key its tokens are stored under. It must differ between servers
+    /// and clients (see [`Binding::account_key`]).
     fn account_key(&self) -> &AccountKey;
+
+    /// Where this provider's tokens come from and what they must grant: the
+    /// token endpoint, the client id, the resources and the scopes it asks
+    /// for. The manager uses a stored set only when its own binding serves
+    /// this one, and never sends its refresh token anywhere else.
+    fn binding(&self) -> &Binding;
 
     /// Gets a fresh token set without a refresh token: a password or client
     /// credentials grant. Providers that need a person (authorization code)
     /// return [`Error::SignInRequired`].
-    async fn authenticate(&self) -> Result<TokenSet, Error>;
+    async fn authenticate(&self, cx: &RequestContext) -> Result<TokenSet, Error>;
 
     /// Exchanges a refresh token for a new token set. A refusal of the token
-    /// itself must come back as an error for which
-    /// [`Error::is_refresh_token_rejected`] is true, or as
+    /// itself must come back as a refusal for which
+    /// [`crate::Refusal::is_refresh_token_dead`] is true, or as
     /// [`Error::SignInRequired`].
-    async fn refresh(&self, refresh_token: &RefreshToken) -> Result<TokenSet, Error>;
+    async fn refresh(
+        &self,
+        refresh_token: &RefreshToken,
+        cx: &RequestContext,
+    ) -> Result<TokenSet, Error>;
 }
 
 /// A provider for any standard OAuth 2 server: a token endpoint, plus the
 /// grant that authenticates unattended (password, client credentials), if any.
+///
+/// Its account key is the name you give followed by `#` and the binding's
+/// fingerprint, so the same name at two servers or clients is two accounts.
 #[derive(Clone, Debug)]
 pub struct GenericProvider {
+    name: String,
     key: AccountKey,
+    binding: Binding,
     endpoint: TokenEndpoint,
     authentication: Option<Arc<dyn GrantType>>,
     refresh_scopes: Vec<String>,
 }
 
 impl GenericProvider {
-    /// A provider for the account `key` at `endpoint`. Without
+    /// A provider for the account named `name` at `endpoint`. Without
     /// [`GenericProvider::with_grant`] it can only refresh.
-    pub fn new(key: impl Into<AccountKey>, endpoint: TokenEndpoint) -> Self {
+    pub fn new(name: impl Into<String>, endpoint: TokenEndpoint) -> Self {
+        let name = name.into();
+        let binding = endpoint.binding();
         Self {
-            key: key.into(),
+            key: binding.account_key(&name),
+            name,
+            binding,
             endpoint,
             authentication: None,
             refresh_scopes: Vec::new(),
         }
     }
 
-    /// The grant that authenticates without a person.
+    /// The grant that authenticates without a person; its scopes and
+    /// resources become the provider's binding.
     pub fn with_grant(mut self, grant: impl GrantType + 'static) -> Self {
+        self.binding = self
+            .endpoint
+            .binding()
+            .with_scopes(Scopes::new(grant.requested_scopes().iter().cloned()))
+            .with_resources(grant.resources().iter().cloned());
+        self.key = self.binding.account_key(&self.name);
         self.authentication = Some(Arc::new(grant));
         self
     }
@@ -87,19 +116,29 @@ impl TokenProvider for GenericProvider {
         &self.key
     }
 
-    async fn authenticate(&self) -> Result<TokenSet, Error> {
+    fn binding(&self) -> &Binding {
+        &self.binding
+    }
+
+    async fn authenticate(&self, cx: &RequestContext) -> Result<TokenSet, Error> {
         match &self.authentication {
-            Some(grant) => self.endpoint.request(grant.as_ref()).await,
+            Some(grant) => self.endpoint.request(grant.as_ref(), cx).await,
             None => Err(Error::SignInRequired {
                 reason: format!("{} has no way to sign in without a person", self.key),
             }),
         }
     }
 
-    async fn refresh(&self, refresh_token: &RefreshToken) -> Result<TokenSet, Error> {
-        let grant =
-            RefreshTokenGrant::new(refresh_token.clone()).with_scopes(self.refresh_scopes.clone());
-        self.endpoint.request(&grant).await
+    async fn refresh(
+        &self,
+        refresh_token: &RefreshToken,
+        cx: &RequestContext,
+    ) -> Result<TokenSet, Error> {
+        let resources: Vec<String> = self.binding.resources().map(str::to_owned).collect();
+        let grant = RefreshTokenGrant::new(refresh_token.clone())
+            .with_scopes(self.refresh_scopes.clone())
+            .with_resources(&resources);
+        self.endpoint.request(&grant, cx).await
     }
 }
 
@@ -109,11 +148,19 @@ impl<T: TokenProvider + ?Sized> TokenProvider for Arc<T> {
         (**self).account_key()
     }
 
-    async fn authenticate(&self) -> Result<TokenSet, Error> {
-        (**self).authenticate().await
+    fn binding(&self) -> &Binding {
+        (**self).binding()
     }
 
-    async fn refresh(&self, refresh_token: &RefreshToken) -> Result<TokenSet, Error> {
-        (**self).refresh(refresh_token).await
+    async fn authenticate(&self, cx: &RequestContext) -> Result<TokenSet, Error> {
+        (**self).authenticate(cx).await
+    }
+
+    async fn refresh(
+        &self,
+        refresh_token: &RefreshToken,
+        cx: &RequestContext,
+    ) -> Result<TokenSet, Error> {
+        (**self).refresh(refresh_token, cx).await
     }
 }

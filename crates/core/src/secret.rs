@@ -96,6 +96,34 @@ secret_newtype!(
     AuthorizationCode
 );
 
+impl AccessToken {
+    /// The `Authorization: Bearer <token>` header value, marked sensitive so
+    /// that HTTP clients and their logs treat it as a secret.
+    ///
+    /// ```
+    /// # let token = authkit_core::AccessToken::new("abc");
+    /// use reqwest::header::{AUTHORIZATION, HeaderMap};
+    ///
+    /// let mut headers = HeaderMap::new();
+    /// headers.insert(AUTHORIZATION, token.bearer_header());
+    /// assert!(headers[AUTHORIZATION].is_sensitive());
+    /// ```
+    pub fn bearer_header(&self) -> reqwest::header::HeaderValue {
+        self.header_with_scheme("Bearer")
+    }
+
+    /// The `Authorization` header value `<scheme> <token>`, marked sensitive.
+    /// A token that cannot be a header value (a control character) gives an
+    /// empty value, which servers refuse as a missing credential.
+    pub fn header_with_scheme(&self, scheme: &str) -> reqwest::header::HeaderValue {
+        let mut value =
+            reqwest::header::HeaderValue::from_str(&format!("{scheme} {}", self.expose_secret()))
+                .unwrap_or_else(|_| reqwest::header::HeaderValue::from_static(""));
+        value.set_sensitive(true);
+        value
+    }
+}
+
 macro_rules! identifier_newtype {
     ($(#[$meta:meta])* $name:ident) => {
         $(#[$meta])*

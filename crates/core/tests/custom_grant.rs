@@ -1,12 +1,11 @@
 //! A contributor adds a grant the core does not ship (RFC 8693 token
 //! exchange) from outside the crate, using only the public API.
 
-mod support;
-
 use authkit_core::{
-    AccessToken, ClientAuth, ClientSecret, ExposeSecret, FormParam, GrantType, TokenEndpoint,
+    AccessToken, ClientAuth, ExposeSecret, FormParam, GrantKind, GrantType, RequestContext,
+    TokenEndpoint,
 };
-use support::{assert_no_secrets, token_json};
+use authkit_testkit::support::{assert_no_secrets, token_json};
 use wiremock::matchers::{body_string_contains, method};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -52,17 +51,22 @@ async fn a_grant_defined_outside_the_core_goes_through_the_endpoint() {
         .mount(&server)
         .await;
     let endpoint = TokenEndpoint::builder(format!("{}/token", server.uri()))
-        .client_auth(ClientAuth::BasicEncoded {
-            client_id: "svc".into(),
-            client_secret: ClientSecret::new("svc-secret"),
-        })
+        .client_auth(ClientAuth::basic("svc", "svc-secret"))
         .build()
         .unwrap();
     let grant = TokenExchange {
         subject_token: AccessToken::new("subject-secret-42"),
         audience: "billing".into(),
     };
-    let tokens = endpoint.request(&grant).await.unwrap();
+    assert_eq!(
+        grant.kind(),
+        GrantKind::TokenExchange,
+        "a typed kind, read once"
+    );
+    let tokens = endpoint
+        .request(&grant, &RequestContext::default())
+        .await
+        .unwrap();
     assert_eq!(tokens.access_token().expose_secret(), "exchanged");
     assert_no_secrets(
         &format!("{grant:?} {:?} {endpoint:?}", grant.parameters()),

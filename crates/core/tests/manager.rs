@@ -1,311 +1,20 @@
-//! The token manager's invariants (DESIGN.md), each with a test that fails if
-//! it breaks. The server is wiremock on 127.0.0.1 with a small stateful
-//! responder that issues numbered tokens and rotates refresh tokens.
+//! The token manager's invariants (docs/architecture.md), each with a test
+//! that fails if it breaks, against the scripted account of `fixture`.
 
-mod support;
+mod fixture;
 
-use std::collections::HashSet;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration as StdDuration;
 
-use async_trait::async_trait;
 use authkit_core::{
-    AccountKey, ClientAuth, Error, ExposeSecret, GenericProvider, ManualClock, MemoryStore,
-    Password, PasswordGrant, RefreshPolicy, StoreError, StoreLock, TokenEndpoint, TokenManager,
-    TokenSet, TokenStore,
+    Error, ExposeSecret, GenericProvider, MemoryStore, RefreshPolicy, TokenManager, TokenProvider,
 };
-use support::{assert_error_has_no_secrets, assert_no_secrets, quick_retries};
+use std::collections::HashSet;
+
+use authkit_testkit::support::{assert_error_has_no_secrets, assert_no_secrets};
+use fixture::{Fixture, PASSWORD, TestServer, stored_in};
 use time::Duration;
-use wiremock::matchers::method;
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
-
-const PASSWORD: &str = "right-password-123";
-
-/// What the test server has seen and issued.
-#[derive(Default)]
-struct Ledger {
-    issued: u32,
-    live_refresh_tokens: HashSet<String>,
-    presented_refresh_tokens: Vec<String>,
-    grants: Vec<String>,
-}
-
-#[derive(Clone)]
-struct TestServer {
-    ledger: Arc<Mutex<Ledger>>,
-    rotate: bool,
-    refresh_status: Option<u16>,
-    ttl: i64,
-}
-
-impl TestServer {
-    fn new() -> Self {
-        Self {
-            ledger: Arc::default(),
-            rotate: true,
-            refresh_status: None,
-            ttl: 3600,
-        }
-    }
-
-    fn requests(&self) -> usize {
-        self.ledger.lock().unwrap().grants.len()
-    }
-
-    fn count(&self, grant: &str) -> usize {
-        self.ledger
-            .lock()
-            .unwrap()
-            .grants
-            .iter()
-            .filter(|g| *g == grant)
-            .count()
-    }
-
-    fn presented(&self) -> Vec<String> {
-        self.ledger.lock().unwrap().presented_refresh_tokens.clone()
-    }
-
-    async fn start(self) -> (MockServer, Self) {
-        let server = MockServer::start().await;
-        Mock::given(method("POST"))
-            .respond_with(self.clone())
-            .mount(&server)
-            .await;
-        (server, self)
-    }
-}
-
-fn refusal(description: &str) -> ResponseTemplate {
-    ResponseTemplate::new(400).set_body_json(serde_json::json!({
-        "error": "invalid_grant", "error_description": description
-    }))
-}
-
-impl Respond for TestServer {
-    fn respond(&self, request: &Request) -> ResponseTemplate {
-        let form: std::collections::HashMap<String, String> =
-            form_urlencoded::parse(&request.body).into_owned().collect();
-        let grant = form.get("grant_type").cloned().unwrap_or_default();
-        let mut ledger = self.ledger.lock().unwrap();
-        ledger.grants.push(grant.clone());
-        let mut keep_refresh = None;
-        match grant.as_str() {
-            "password" => {
-                if form.get("password").map(String::as_str) != Some(PASSWORD) {
-                    return refusal("Invalid user credentials");
-                }
-            }
-            "refresh_token" => {
-                let presented = form.get("refresh_token").cloned().unwrap_or_default();
-                ledger.presented_refresh_tokens.push(presented.clone());
-                if let Some(status) = self.refresh_status {
-                    return ResponseTemplate::new(status).set_body_string("upstream trouble");
-                }
-                if !ledger.live_refresh_tokens.contains(&presented) {
-                    return refusal("Token is not active");
-                }
-                if self.rotate {
-                    ledger.live_refresh_tokens.remove(&presented);
-                } else {
-                    keep_refresh = Some(presented);
-                }
-            }
-            _ => {
-                return ResponseTemplate::new(400)
-                    .set_body_json(serde_json::json!({"error": "unsupported_grant_type"}));
-            }
-        }
-        ledger.issued += 1;
-        let n = ledger.issued;
-        let mut body = serde_json::json!({
-            "access_token": format!("at-{n}-secret"),
-            "token_type": "Bearer",
-            "expires_in": self.ttl,
-        });
-        if keep_refresh.is_none() {
-            let rt = format!("rt-{n}-secret");
-            ledger.live_refresh_tokens.insert(rt.clone());
-            body["refresh_token"] = rt.into();
-        }
-        ResponseTemplate::new(200).set_body_json(body)
-    }
-}
-
-/// A store that counts how often its lock is taken and whose saves under a
-/// lock fail once told to, like a full disk; otherwise a `MemoryStore`.
-#[derive(Debug, Clone, Default)]
-struct InstrumentedStore {
-    inner: MemoryStore,
-    locks_taken: Arc<AtomicUsize>,
-    fail_saves: Arc<AtomicBool>,
-}
-
-#[derive(Debug)]
-struct InstrumentedLock {
-    inner: Box<dyn StoreLock>,
-    fail: bool,
-}
-
-#[async_trait]
-impl StoreLock for InstrumentedLock {
-    async fn save(&mut self, tokens: &TokenSet) -> Result<(), StoreError> {
-        if self.fail {
-            return Err(StoreError::Io {
-                operation: "writing".into(),
-                location: "/tmp/tokens".into(),
-                message: "No space left on device".into(),
-            });
-        }
-        self.inner.save(tokens).await
-    }
-}
-
-#[async_trait]
-impl TokenStore for InstrumentedStore {
-    async fn load(&self, key: &AccountKey) -> Result<Option<TokenSet>, StoreError> {
-        self.inner.load(key).await
-    }
-    async fn save(&self, key: &AccountKey, tokens: &TokenSet) -> Result<(), StoreError> {
-        self.inner.save(key, tokens).await
-    }
-    async fn remove(&self, key: &AccountKey) -> Result<(), StoreError> {
-        self.inner.remove(key).await
-    }
-    async fn lock(&self, key: &AccountKey) -> Result<Box<dyn StoreLock>, StoreError> {
-        self.locks_taken.fetch_add(1, Ordering::SeqCst);
-        Ok(Box::new(InstrumentedLock {
-            inner: self.inner.lock(key).await?,
-            fail: self.fail_saves.load(Ordering::SeqCst),
-        }))
-    }
-}
-
-/// One account at the test server: a clock, the server, a store and a
-/// manager that signs in with the password.
-struct Fixture {
-    clock: ManualClock,
-    server: MockServer,
-    state: TestServer,
-    store: InstrumentedStore,
-    manager: TokenManager,
-}
-
-impl Fixture {
-    async fn new() -> Self {
-        Self::with(TestServer::new(), PASSWORD).await
-    }
-
-    async fn with(server: TestServer, password: &str) -> Self {
-        let clock = ManualClock::starting_now();
-        let (server, state) = server.start().await;
-        let store = InstrumentedStore::default();
-        let manager = Self::manager(
-            &server,
-            &clock,
-            password,
-            store.clone(),
-            RefreshPolicy::default(),
-        );
-        Self {
-            clock,
-            server,
-            state,
-            store,
-            manager,
-        }
-    }
-
-    fn endpoint(server: &MockServer, clock: &ManualClock) -> TokenEndpoint {
-        TokenEndpoint::builder(format!("{}/token", server.uri()))
-            .client_auth(ClientAuth::public("api"))
-            .retry_policy(quick_retries(2))
-            .clock(Arc::new(clock.clone()))
-            .build()
-            .unwrap()
-    }
-
-    fn provider(server: &MockServer, clock: &ManualClock, password: &str) -> GenericProvider {
-        GenericProvider::new("test:alice", Self::endpoint(server, clock))
-            .with_grant(PasswordGrant::new("alice", Password::new(password)))
-    }
-
-    fn manager(
-        server: &MockServer,
-        clock: &ManualClock,
-        password: &str,
-        store: impl TokenStore + 'static,
-        policy: RefreshPolicy,
-    ) -> TokenManager {
-        TokenManager::builder(Self::provider(server, clock, password), store)
-            .clock(Arc::new(clock.clone()))
-            .refresh_policy(policy)
-            .build()
-    }
-
-    /// Another manager for the same account sharing this fixture's store, as
-    /// another process would.
-    fn second_manager(&self) -> TokenManager {
-        Self::manager(
-            &self.server,
-            &self.clock,
-            PASSWORD,
-            self.store.clone(),
-            RefreshPolicy::default(),
-        )
-    }
-
-    async fn stored(&self) -> TokenSet {
-        self.store
-            .load(&AccountKey::new("test:alice"))
-            .await
-            .unwrap()
-            .unwrap()
-    }
-
-    async fn token(&self) -> String {
-        self.manager
-            .access_token()
-            .await
-            .unwrap()
-            .expose_secret()
-            .to_owned()
-    }
-
-    /// Waits until the manager's memory holds `expected` (a background refresh landed).
-    async fn wait_for_cached(&self, expected: &str) {
-        for _ in 0..500 {
-            if self
-                .manager
-                .cached_access_token()
-                .is_some_and(|t| t.expose_secret() == expected)
-            {
-                return;
-            }
-            tokio::time::sleep(StdDuration::from_millis(10)).await;
-        }
-        panic!("the background refresh never landed {expected}");
-    }
-
-    fn secrets(&self) -> Vec<String> {
-        let issued = self.state.ledger.lock().unwrap().issued;
-        let mut all = vec![PASSWORD.to_owned()];
-        for n in 1..=issued {
-            all.push(format!("at-{n}-secret"));
-            all.push(format!("rt-{n}-secret"));
-        }
-        all
-    }
-
-    fn assert_clean(&self, text: &str) {
-        let secrets = self.secrets();
-        assert_no_secrets(
-            text,
-            &secrets.iter().map(String::as_str).collect::<Vec<_>>(),
-        );
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_thousand_callers_on_an_expired_token_cause_one_token_request() {
@@ -421,7 +130,12 @@ async fn a_refresh_without_a_refresh_token_keeps_the_old_one() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn inside_the_early_window_the_current_token_is_served_while_one_task_refreshes() {
-    let f = Fixture::new().await;
+    // A refresh that takes a while: every call below returns before it lands.
+    let server = TestServer {
+        refresh_delay: StdDuration::from_millis(300),
+        ..TestServer::new()
+    };
+    let f = Fixture::with(server, PASSWORD).await;
     f.token().await;
     // Two minutes before expiry: inside the five-minute window, still valid.
     f.clock.advance(Duration::minutes(58));
@@ -471,7 +185,10 @@ async fn repeated_wrong_passwords_do_not_hammer_the_server() {
     let f = Fixture::with(TestServer::new(), "wrong-password-456").await;
     for _ in 0..20 {
         let error = f.manager.access_token().await.unwrap_err();
-        assert_eq!(error.oauth_error_code(), Some("invalid_grant"));
+        assert_eq!(
+            error.refusal().map(|r| r.code()),
+            Some(&authkit_core::ErrorCode::InvalidGrant)
+        );
         assert_error_has_no_secrets(&error, &["wrong-password-456"]);
     }
     assert_eq!(f.state.requests(), 1, "refusals are remembered");
@@ -593,12 +310,11 @@ async fn sign_out_forgets_the_account() {
     let f = Fixture::new().await;
     f.token().await;
     f.manager.sign_out().await.unwrap();
-    assert!(
-        f.store
-            .load(&AccountKey::new("test:alice"))
-            .await
-            .unwrap()
-            .is_none()
+    assert!(stored_in(&f.store, f.manager.account_key()).await.is_none());
+    assert_eq!(
+        f.store.removals.load(Ordering::SeqCst),
+        1,
+        "removed through the hold"
     );
     assert!(f.manager.cached_access_token().is_none());
     f.token().await;
@@ -638,11 +354,12 @@ async fn the_refresh_policy_is_configurable() {
 async fn tokens_from_a_browser_sign_in_are_saved_and_served() {
     let f = Fixture::new().await;
     // Tokens obtained outside the manager (here: straight from the provider).
-    let seeded = authkit_core::TokenProvider::authenticate(&Fixture::provider(
-        &f.server, &f.clock, PASSWORD,
-    ))
-    .await
-    .unwrap();
+    let seeded = Fixture::provider(&f.server, &f.clock, PASSWORD)
+        .authenticate(&authkit_core::RequestContext::new(Arc::new(
+            f.clock.clone(),
+        )))
+        .await
+        .unwrap();
     let provider = GenericProvider::new("test:alice", Fixture::endpoint(&f.server, &f.clock));
     let manager = TokenManager::builder(provider, f.store.clone())
         .clock(Arc::new(f.clock.clone()))

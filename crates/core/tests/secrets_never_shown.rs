@@ -1,17 +1,16 @@
 //! Every public type that holds a secret keeps it out of `Debug` and
 //! `Display`; so does every error the crate can produce from hostile input.
 
-mod support;
-
 use std::sync::Arc;
 
-use authkit_core::endpoint::{ParseContext, ResponseParts, interpret};
+use authkit_core::__private::{ParseContext, ResponseParts, interpret};
 use authkit_core::{
-    AccessToken, AuthorizationCode, AuthorizationCodeGrant, ClientAuth, ClientCredentialsGrant,
-    ClientSecret, GenericProvider, IdToken, MemoryStore, Password, PasswordGrant, PkceVerifier,
-    RefreshToken, RefreshTokenGrant, State, TokenEndpoint, TokenManager, TokenSet, TokenStore,
+    AccessToken, AuthorizationCode, AuthorizationCodeGrant, Binding, ClientAuth,
+    ClientCredentialsGrant, ClientId, ClientSecret, GenericProvider, GrantKind, IdToken,
+    MemoryStore, Password, PasswordGrant, PkceVerifier, RefreshToken, RefreshTokenGrant, State,
+    TokenEndpoint, TokenManager, TokenProvider, TokenSet,
 };
-use support::assert_no_secrets;
+use authkit_testkit::support::assert_no_secrets;
 use time::OffsetDateTime;
 
 const SECRETS: &[&str] = &[
@@ -38,10 +37,7 @@ fn token_set() -> TokenSet {
 #[tokio::test]
 async fn debug_of_every_public_type_is_redacted() {
     let endpoint = TokenEndpoint::builder("https://auth.example.com/token")
-        .client_auth(ClientAuth::BasicEncoded {
-            client_id: "app".into(),
-            client_secret: ClientSecret::new(SECRETS[4]),
-        })
+        .client_auth(ClientAuth::basic("app", ClientSecret::new(SECRETS[4])))
         .build()
         .unwrap();
     let password_grant = PasswordGrant::new("alice", Password::new(SECRETS[3]));
@@ -52,11 +48,10 @@ async fn debug_of_every_public_type_is_redacted() {
     let refresh_grant = RefreshTokenGrant::new(RefreshToken::new(SECRETS[1]));
     let provider =
         GenericProvider::new("example:alice", endpoint.clone()).with_grant(password_grant.clone());
-    let store = MemoryStore::new();
-    store
-        .save(&"example:alice".into(), &token_set())
-        .await
-        .unwrap();
+    let store = MemoryStore::with_tokens(
+        provider.account_key(),
+        &token_set().with_binding(provider.binding().clone()),
+    );
     let manager = TokenManager::new(provider.clone(), store.clone());
     let state = State::generate();
 
@@ -116,7 +111,13 @@ fn errors_from_hostile_bodies_never_quote_them() {
             r#"{"error": {"access_token": "access-SECRET-1"}}"#,
         ),
         (302, "text/html", "moved: access-SECRET-1-0123456789"),
+        (
+            400,
+            "application/json",
+            r#"{"error": "invalid_request", "reason": "access-SECRET-1", "echo": {"password": "password-SECRET-4"}}"#,
+        ),
     ];
+    let url = url::Url::parse("https://auth.example.com/token").unwrap();
     for (status, content_type, body) in bodies {
         let error = interpret(
             &ResponseParts {
@@ -126,9 +127,12 @@ fn errors_from_hostile_bodies_never_quote_them() {
                 body: body.as_bytes(),
             },
             &ParseContext {
-                grant_type: "password",
+                grant: GrantKind::Password,
                 sent_at: OffsetDateTime::now_utc(),
                 default_lifetime: time::Duration::minutes(5),
+                binding: Binding::new(&url, ClientId::new("app")),
+                requested_scopes: &[],
+                accepted_token_types: &[],
             },
         )
         .expect_err(body);
@@ -136,7 +140,7 @@ fn errors_from_hostile_bodies_never_quote_them() {
         // Short secrets in foreign text cannot be told from words; the ones
         // with a digit run long enough to look like a token are scrubbed, and
         // success bodies are never quoted at all.
-        if *status == 200 && content_type.contains("json") {
+        if content_type.contains("json") {
             assert_no_secrets(&text, SECRETS);
         } else {
             assert!(!text.contains("0123456789"), "{text}");

@@ -13,12 +13,8 @@ use std::path::{Path, PathBuf};
 use authkit_core::StoreError;
 
 /// Turns an I/O error into a store error that says what and where.
-pub(crate) fn io_error(operation: &str, path: &Path, err: &io::Error) -> StoreError {
-    StoreError::Io {
-        operation: operation.to_owned(),
-        location: path.display().to_string(),
-        message: err.to_string(),
-    }
+pub(crate) fn io_error(operation: &str, path: &Path, err: io::Error) -> StoreError {
+    StoreError::io(operation, path.display().to_string(), err)
 }
 
 /// Options that create a file readable by its owner only.
@@ -75,14 +71,13 @@ pub(crate) fn replace_atomically(target: &Path, bytes: &[u8]) -> Result<(), Stor
             .write(true)
             .create_new(true)
             .open(&temp)
-            .map_err(|e| io_error("creating", &temp, &e))?;
+            .map_err(|e| io_error("creating", &temp, e))?;
         file.write_all(bytes)
-            .map_err(|e| io_error("writing", &temp, &e))?;
-        file.sync_all()
-            .map_err(|e| io_error("syncing", &temp, &e))?;
+            .map_err(|e| io_error("writing", &temp, e))?;
+        file.sync_all().map_err(|e| io_error("syncing", &temp, e))?;
         drop(file);
-        fs::rename(&temp, target).map_err(|e| io_error("replacing", target, &e))?;
-        sync_dir(dir).map_err(|e| io_error("syncing", dir, &e))
+        fs::rename(&temp, target).map_err(|e| io_error("replacing", target, e))?;
+        sync_dir(dir).map_err(|e| io_error("syncing", dir, e))
     })();
     if written.is_err() {
         let _ = fs::remove_file(&temp);
@@ -103,7 +98,7 @@ pub(crate) fn set_aside(path: &Path) -> Result<PathBuf, StoreError> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let aside = path.with_file_name(format!("{name}.corrupt-{stamp}-{}", random_hex(2)));
-    fs::rename(path, &aside).map_err(|e| io_error("setting aside", path, &e))?;
+    fs::rename(path, &aside).map_err(|e| io_error("setting aside", path, e))?;
     let _ = sync_dir(path.parent().unwrap_or(Path::new(".")));
     Ok(aside)
 }

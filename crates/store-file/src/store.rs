@@ -7,11 +7,9 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
-use authkit_core::{AccountKey, StoreError, StoreLock, TokenSet, TokenStore};
+use authkit_core::{AccountKey, StoreError, StoreLock, TokenStore};
 
-use crate::files::{
-    create_private_dir, io_error, is_temp_name, replace_atomically, set_aside, tighten,
-};
+use crate::files::{create_private_dir, io_error, is_temp_name};
 use crate::lock::FileLock;
 use crate::naming;
 
@@ -30,7 +28,7 @@ impl FileStore {
     /// A store in `dir`, created (owner-only on Unix) if missing.
     pub fn open(dir: impl Into<PathBuf>) -> Result<Self, StoreError> {
         let dir = dir.into();
-        create_private_dir(&dir).map_err(|e| io_error("creating the directory", &dir, &e))?;
+        create_private_dir(&dir).map_err(|e| io_error("creating the directory", &dir, e))?;
         warn_if_shared(&dir);
         remove_stale_temp_files(&dir);
         Ok(Self { dir: Arc::new(dir) })
@@ -39,10 +37,15 @@ impl FileStore {
     /// A store in the platform's per-user data directory
     /// ([`FileStore::default_dir`]).
     pub fn open_default() -> Result<Self, StoreError> {
-        let dir = Self::default_dir().ok_or_else(|| StoreError::Io {
-            operation: "finding".into(),
-            location: "the per-user data directory".into(),
-            message: "this platform reports no home or data directory".into(),
+        let dir = Self::default_dir().ok_or_else(|| {
+            StoreError::io(
+                "finding",
+                "the per-user data directory",
+                io::Error::new(
+                    io::ErrorKind::NotFound,
+                    "this platform reports no home or data directory",
+                ),
+            )
         })?;
         Self::open(dir)
     }
@@ -73,7 +76,7 @@ impl FileStore {
     pub async fn keys(&self) -> Result<Vec<AccountKey>, StoreError> {
         let dir = Arc::clone(&self.dir);
         blocking(move || {
-            let entries = fs::read_dir(&*dir).map_err(|e| io_error("listing", &dir, &e))?;
+            let entries = fs::read_dir(&*dir).map_err(|e| io_error("listing", &dir, e))?;
             let mut keys: Vec<AccountKey> = entries
                 .filter_map(Result::ok)
                 .filter_map(|entry| {
@@ -86,75 +89,14 @@ impl FileStore {
         })
         .await
     }
-
-    /// Writes `tokens` for `key` atomically and durably.
-    pub(crate) async fn write(
-        &self,
-        key: &AccountKey,
-        tokens: &TokenSet,
-    ) -> Result<(), StoreError> {
-        let dir = Arc::clone(&self.dir);
-        let path = self.path_for(key);
-        let bytes = tokens.to_store_bytes();
-        blocking(move || {
-            create_private_dir(&dir).map_err(|e| io_error("creating the directory", &dir, &e))?;
-            replace_atomically(&path, &bytes)
-        })
-        .await
-    }
 }
 
 #[async_trait]
 impl TokenStore for FileStore {
-    async fn load(&self, key: &AccountKey) -> Result<Option<TokenSet>, StoreError> {
-        let path = self.path_for(key);
-        let key = key.clone();
-        blocking(move || {
-            let bytes = match fs::read(&path) {
-                Ok(bytes) => bytes,
-                Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-                Err(e) => return Err(io_error("reading", &path, &e)),
-            };
-            tighten(&path);
-            match TokenSet::from_store_bytes(&bytes) {
-                Ok(tokens) => Ok(Some(tokens)),
-                Err(format) => {
-                    let moved_to = set_aside(&path)?;
-                    tracing::warn!(
-                        account = %key,
-                        moved_to = %moved_to.display(),
-                        reason = %format,
-                        "an unreadable token file was set aside"
-                    );
-                    Err(StoreError::Corrupt {
-                        key,
-                        moved_to: moved_to.display().to_string(),
-                        reason: format.to_string(),
-                    })
-                }
-            }
-        })
-        .await
-    }
-
-    async fn save(&self, key: &AccountKey, tokens: &TokenSet) -> Result<(), StoreError> {
-        self.write(key, tokens).await
-    }
-
-    async fn remove(&self, key: &AccountKey) -> Result<(), StoreError> {
-        let path = self.path_for(key);
-        blocking(move || match fs::remove_file(&path) {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(io_error("removing", &path, &e)),
-        })
-        .await
-    }
-
     async fn lock(&self, key: &AccountKey) -> Result<Box<dyn StoreLock>, StoreError> {
         let dir = Arc::clone(&self.dir);
         blocking(move || {
-            create_private_dir(&dir).map_err(|e| io_error("creating the directory", &dir, &e))
+            create_private_dir(&dir).map_err(|e| io_error("creating the directory", &dir, e))
         })
         .await?;
         let lock = FileLock::acquire(self.clone(), key.clone(), self.lock_path(key)).await?;
@@ -163,12 +105,12 @@ impl TokenStore for FileStore {
 }
 
 /// Runs file I/O on Tokio's blocking pool, so no runtime thread waits on a disk.
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
 ) -> Result<T, StoreError> {
     tokio::task::spawn_blocking(work)
         .await
-        .map_err(|e| StoreError::Unavailable(format!("the file task failed: {e}")))?
+        .map_err(|e| StoreError::unavailable(format!("the file task failed: {e}")))?
 }
 
 fn warn_if_shared(dir: &Path) {

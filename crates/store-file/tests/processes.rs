@@ -10,9 +10,10 @@ use std::time::Duration;
 
 use authkit_core::{
     AccessToken, AccountKey, ClientAuth, ExposeSecret, GenericProvider, Password, PasswordGrant,
-    RefreshToken, StoreError, TokenEndpoint, TokenManager, TokenSet, TokenStore,
+    RefreshToken, StoreError, TokenEndpoint, TokenManager, TokenProvider, TokenSet,
 };
 use authkit_store_file::FileStore;
+use authkit_testkit::support::{load, save};
 use authkit_testkit::{MockAuthServer, MockClient, RefreshPolicy};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
@@ -61,7 +62,7 @@ async fn refresh_role(store: FileStore) -> i32 {
         .client_auth(ClientAuth::public("api"))
         .build()
         .unwrap();
-    let provider = GenericProvider::new(account(), endpoint)
+    let provider = GenericProvider::new("demo:alice", endpoint)
         .with_grant(PasswordGrant::new("alice", Password::new("pw")));
     match TokenManager::new(provider, store).access_token().await {
         Ok(token) => {
@@ -96,7 +97,7 @@ fn padded_set(name: &str) -> TokenSet {
 async fn writer_role(store: FileStore) -> i32 {
     let sets = [padded_set("A"), padded_set("B")];
     for i in 0.. {
-        if store.save(&account(), &sets[i % 2]).await.is_err() {
+        if save(&store, &account(), &sets[i % 2]).await.is_err() {
             return 1;
         }
     }
@@ -105,7 +106,7 @@ async fn writer_role(store: FileStore) -> i32 {
 
 /// Tries one save; exits 0 when it fails with an I/O error, printing it.
 async fn save_once_role(store: FileStore) -> i32 {
-    match store.save(&account(), &padded_set("C")).await {
+    match save(&store, &account(), &padded_set("C")).await {
         Err(error @ StoreError::Io { .. }) => {
             println!("STORE-ERROR {error}");
             0
@@ -172,21 +173,23 @@ async fn processes_sharing_a_store_at_expiry_cause_one_refresh() {
         .client_auth(ClientAuth::public("api"))
         .build()
         .unwrap();
-    let provider = GenericProvider::new(account(), endpoint)
+    let provider = GenericProvider::new("demo:alice", endpoint)
         .with_grant(PasswordGrant::new("alice", Password::new("pw")));
+    let key = provider.account_key().clone();
     TokenManager::new(provider, store.clone())
         .access_token()
         .await
         .unwrap();
-    let signed_in = store.load(&account()).await.unwrap().unwrap();
+    let signed_in = load(&store, &key).await.unwrap().unwrap();
     let long_ago = OffsetDateTime::now_utc() - time::Duration::hours(2);
     let expired = TokenSet::new(
         signed_in.access_token().clone(),
         long_ago,
         long_ago + time::Duration::hours(1),
     )
-    .with_refresh_token(signed_in.refresh_token().cloned(), None);
-    store.save(&account(), &expired).await.unwrap();
+    .with_refresh_token(signed_in.refresh_token().cloned(), None)
+    .with_binding(signed_in.binding().expect("bound").clone());
+    save(&store, &key, &expired).await.unwrap();
 
     const PROCESSES: usize = 8;
     let children: Vec<_> = (0..PROCESSES)
@@ -215,7 +218,7 @@ async fn processes_sharing_a_store_at_expiry_cause_one_refresh() {
         fingerprints.extend(lines_starting(output, "FINGERPRINT "));
     }
     assert_eq!(fingerprints.len(), PROCESSES);
-    let now_stored = store.load(&account()).await.unwrap().unwrap();
+    let now_stored = load(&store, &key).await.unwrap().unwrap();
     assert!(server.is_access_token_active(now_stored.access_token()));
     assert!(
         fingerprints
@@ -249,7 +252,7 @@ async fn a_writer_killed_at_random_moments_never_leaves_a_torn_file() {
         tokio::time::sleep(Duration::from_millis(u64::from(20 + nanos % 60))).await;
         child.kill().unwrap(); // SIGKILL on Unix
         child.wait().unwrap();
-        match store.load(&account()).await {
+        match load(&store, &account()).await {
             Ok(Some(tokens)) => match tokens.access_token().expose_secret() {
                 "at-A" => old += 1,
                 "at-B" => new += 1,
@@ -280,7 +283,7 @@ async fn a_directory_that_cannot_be_written_gives_a_clear_error_and_loses_nothin
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     let store = FileStore::open(dir.path()).unwrap();
     let before = padded_set("A");
-    store.save(&account(), &before).await.unwrap();
+    save(&store, &account(), &before).await.unwrap();
 
     let root = running_as_root();
     let message = if root {
@@ -305,7 +308,7 @@ async fn a_directory_that_cannot_be_written_gives_a_clear_error_and_loses_nothin
         lines_starting(&output, "STORE-ERROR ").join("\n")
     } else {
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o555)).unwrap();
-        let result = store.save(&account(), &padded_set("C")).await;
+        let result = save(&store, &account(), &padded_set("C")).await;
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
         let error = result.unwrap_err();
         assert!(matches!(error, StoreError::Io { .. }), "{error:?}");
@@ -316,7 +319,7 @@ async fn a_directory_that_cannot_be_written_gives_a_clear_error_and_loses_nothin
         message.contains(&dir.path().display().to_string()),
         "the error says where: {message}"
     );
-    let after = store.load(&account()).await.unwrap().unwrap();
+    let after = load(&store, &account()).await.unwrap().unwrap();
     assert_eq!(
         after.access_token().expose_secret(),
         "at-A",

@@ -5,10 +5,12 @@ use std::fs;
 use std::sync::Arc;
 
 use authkit_core::{
-    AccessToken, AccountKey, ClientAuth, ExposeSecret, GenericProvider, Password, PasswordGrant,
-    RefreshToken, StoreError, TokenEndpoint, TokenManager, TokenSet, TokenStore,
+    AccessToken, AccountKey, ClientAuth, ExposeSecret, GenericProvider, HeldAccount, Password,
+    PasswordGrant, RefreshToken, StoreError, TokenEndpoint, TokenManager, TokenProvider, TokenSet,
+    TokenStore,
 };
 use authkit_store_file::FileStore;
+use authkit_testkit::support::{load, remove, save};
 use authkit_testkit::{MockAuthServer, MockClient};
 use time::OffsetDateTime;
 
@@ -37,21 +39,21 @@ async fn a_saved_set_is_read_back_by_any_store_on_the_same_directory() {
     let dir = tempfile::tempdir().unwrap();
     let writer = FileStore::open(dir.path().join("tokens")).unwrap();
     let reader = FileStore::open(dir.path().join("tokens")).unwrap();
-    assert!(reader.load(&key()).await.unwrap().is_none());
-    writer.save(&key(), &set("at-1", "rt-1")).await.unwrap();
-    let loaded = reader.load(&key()).await.unwrap().unwrap();
+    assert!(load(&reader, &key()).await.unwrap().is_none());
+    save(&writer, &key(), &set("at-1", "rt-1")).await.unwrap();
+    let loaded = load(&reader, &key()).await.unwrap().unwrap();
     assert_eq!(loaded.access_token().expose_secret(), "at-1");
-    writer.save(&key(), &set("at-2", "rt-2")).await.unwrap();
-    let loaded = reader.load(&key()).await.unwrap().unwrap();
+    save(&writer, &key(), &set("at-2", "rt-2")).await.unwrap();
+    let loaded = load(&reader, &key()).await.unwrap().unwrap();
     assert_eq!(
         loaded.refresh_token().unwrap().expose_secret(),
         "rt-2",
         "load reads what is on disk now"
     );
     assert_eq!(reader.keys().await.unwrap(), [key()]);
-    writer.remove(&key()).await.unwrap();
-    assert!(reader.load(&key()).await.unwrap().is_none());
-    writer.remove(&key()).await.unwrap();
+    remove(&writer, &key()).await.unwrap();
+    assert!(load(&reader, &key()).await.unwrap().is_none());
+    remove(&writer, &key()).await.unwrap();
 }
 
 #[cfg(unix)]
@@ -61,13 +63,13 @@ async fn files_are_private_and_loose_ones_are_tightened() {
     let store_dir = dir.path().join("new").join("tokens");
     let store = FileStore::open(&store_dir).unwrap();
     assert_eq!(mode(&store_dir), 0o700);
-    store.save(&key(), &set("at", "rt")).await.unwrap();
+    save(&store, &key(), &set("at", "rt")).await.unwrap();
     let path = store.path_for(&key());
     assert_eq!(mode(&path), 0o600);
 
     use std::os::unix::fs::PermissionsExt;
     fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
-    store.load(&key()).await.unwrap().unwrap();
+    load(&store, &key()).await.unwrap().unwrap();
     assert_eq!(
         mode(&path),
         0o600,
@@ -86,7 +88,7 @@ async fn an_unreadable_file_is_set_aside_not_lost() {
     )
     .unwrap();
 
-    let error = store.load(&key()).await.unwrap_err();
+    let error = load(&store, &key()).await.unwrap_err();
     let StoreError::Corrupt {
         moved_to, reason, ..
     } = &error
@@ -102,7 +104,7 @@ async fn an_unreadable_file_is_set_aside_not_lost() {
     assert!(error.to_string().contains(moved_to.as_str()));
     assert!(!format!("{error:?} {error} {reason}").contains("at-secret-1"));
     assert!(
-        store.load(&key()).await.unwrap().is_none(),
+        load(&store, &key()).await.unwrap().is_none(),
         "afterwards the key is empty"
     );
 }
@@ -116,7 +118,7 @@ async fn an_unknown_format_version_is_set_aside() {
         br#"{"version": 7, "access_token": "from-the-future"}"#,
     )
     .unwrap();
-    let error = store.load(&key()).await.unwrap_err();
+    let error = load(&store, &key()).await.unwrap_err();
     assert!(
         matches!(&error, StoreError::Corrupt { reason, .. } if reason.contains("version 7")),
         "{error}"
@@ -132,18 +134,18 @@ async fn the_manager_goes_on_as_if_nothing_were_stored() {
         .await;
     let dir = tempfile::tempdir().unwrap();
     let store = FileStore::open(dir.path()).unwrap();
-    let account = AccountKey::new("demo:alice");
-    fs::write(store.path_for(&account), b"not json at all").unwrap();
     let endpoint = TokenEndpoint::builder(server.token_url())
         .client_auth(ClientAuth::public("api"))
         .build()
         .unwrap();
     let provider = GenericProvider::new("demo:alice", endpoint)
         .with_grant(PasswordGrant::new("alice", Password::new("pw")));
+    let account = provider.account_key().clone();
+    fs::write(store.path_for(&account), b"not json at all").unwrap();
     let manager = TokenManager::new(provider, store.clone());
     let token = manager.access_token().await.unwrap();
     assert!(server.is_access_token_active(&token));
-    let saved = store.load(&account).await.unwrap().unwrap();
+    let saved = load(&store, &account).await.unwrap().unwrap();
     assert!(saved.access_token().same_secret(&token));
     let aside: Vec<_> = fs::read_dir(dir.path())
         .unwrap()
@@ -170,15 +172,18 @@ async fn keys_with_unsafe_characters_stay_inside_the_directory_and_apart() {
         &"x".repeat(300),
     ];
     for (i, key) in keys.iter().enumerate() {
-        store
-            .save(&AccountKey::new(*key), &set(&format!("at-{i}"), "rt"))
-            .await
-            .unwrap();
+        save(
+            &store,
+            &AccountKey::new(*key),
+            &set(&format!("at-{i}"), "rt"),
+        )
+        .await
+        .unwrap();
     }
     for (i, key) in keys.iter().enumerate() {
         let path = store.path_for(&AccountKey::new(*key));
         assert_eq!(path.parent().unwrap(), store.dir(), "{key}");
-        let loaded = store.load(&AccountKey::new(*key)).await.unwrap().unwrap();
+        let loaded = load(&store, &AccountKey::new(*key)).await.unwrap().unwrap();
         assert_eq!(
             loaded.access_token().expose_secret(),
             format!("at-{i}"),
@@ -231,13 +236,15 @@ async fn the_lock_excludes_other_holders_until_dropped() {
 async fn a_save_under_the_lock_is_seen_by_the_next_holder() {
     let dir = tempfile::tempdir().unwrap();
     let store = FileStore::open(dir.path()).unwrap();
-    let mut lock = store.lock(&key()).await.unwrap();
-    lock.save(&set("under-lock", "rt")).await.unwrap();
-    lock.release().await.unwrap();
-    let _again = store.lock(&key()).await.unwrap();
+    let mut held = HeldAccount::acquire(&store, &key()).await.unwrap();
+    held.save(&set("under-lock", "rt"), OffsetDateTime::now_utc())
+        .await
+        .unwrap();
+    held.release().await.unwrap();
+    let mut again = HeldAccount::acquire(&store, &key()).await.unwrap();
     assert_eq!(
-        store
-            .load(&key())
+        again
+            .load()
             .await
             .unwrap()
             .unwrap()

@@ -1,7 +1,7 @@
 //! Redis failures as store errors, without credentials.
 
 use authkit_core::StoreError;
-use authkit_core::excerpt::scrub;
+use authkit_core::scrub;
 
 /// Classifies a Redis error. Connection failures, timeouts and a restarting
 /// server are `Unavailable` (retryable); the message is scrubbed so that
@@ -16,8 +16,11 @@ pub(crate) fn store_error(operation: &str, err: &redis::RedisError) -> StoreErro
     } else {
         "failed"
     };
-    StoreError::Unavailable(format!(
-        "Redis {what} while {operation}: {}",
-        scrub(&err.to_string(), 160)
-    ))
+    StoreError::Unavailable {
+        message: format!(
+            "Redis {what} while {operation}: {}",
+            scrub(&err.to_string(), 160)
+        ),
+        source: Some(std::sync::Arc::new(err.clone())),
+    }
 }

@@ -14,11 +14,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use authkit_core::{AccountKey, StoreError, StoreLock, TokenSet};
+use authkit_core::deps::secrecy::SecretSlice;
+use authkit_core::{AccountKey, StoreError, StoreLock, StoreRecord};
+use redis::AsyncCommands;
 use redis::aio::ConnectionManager;
 
 use crate::errors::store_error;
-use crate::scripts::{FENCED_SAVE, RELEASE, RENEW};
+use crate::scripts::{FENCED_REMOVE, FENCED_SAVE, FENCED_SET_ASIDE, RELEASE, RENEW};
 use crate::store::RedisStore;
 
 /// A held lease on one account of a [`RedisStore`]; released on drop.
@@ -64,7 +66,7 @@ impl RedisLock {
                 break;
             }
             if tokio::time::Instant::now() >= deadline {
-                return Err(StoreError::Unavailable(format!(
+                return Err(StoreError::unavailable(format!(
                     "the lock on {key} stayed held by another holder for {} s",
                     store.lock_wait().as_secs()
                 )));
@@ -131,19 +133,10 @@ async fn renew(
     }
 }
 
-#[async_trait]
-impl StoreLock for RedisLock {
-    async fn save(&mut self, tokens: &TokenSet) -> Result<(), StoreError> {
-        let mut conn = self.store.connection();
-        let written: i64 = FENCED_SAVE
-            .key(self.store.lock_key(&self.key))
-            .key(self.store.tokens_key(&self.key))
-            .arg(&self.owner)
-            .arg(tokens.to_store_bytes())
-            .arg(self.store.ttl_millis(tokens))
-            .invoke_async(&mut conn)
-            .await
-            .map_err(|e| store_error("saving under the lock", &e))?;
+impl RedisLock {
+    /// Turns a fenced script's answer into a result: 1 done, anything else
+    /// the lease is gone and nothing was written.
+    fn fenced(&mut self, written: i64) -> Result<(), StoreError> {
         if written == 1 {
             Ok(())
         } else {
@@ -152,6 +145,68 @@ impl StoreLock for RedisLock {
                 key: self.key.clone(),
             })
         }
+    }
+}
+
+#[async_trait]
+impl StoreLock for RedisLock {
+    fn key(&self) -> &AccountKey {
+        &self.key
+    }
+
+    async fn load(&mut self) -> Result<Option<SecretSlice<u8>>, StoreError> {
+        let mut conn = self.store.connection();
+        let bytes: Option<Vec<u8>> = conn
+            .get(self.store.tokens_key(&self.key))
+            .await
+            .map_err(|e| store_error("loading", &e))?;
+        Ok(bytes.map(SecretSlice::from))
+    }
+
+    async fn save(&mut self, record: StoreRecord<'_>) -> Result<(), StoreError> {
+        let mut conn = self.store.connection();
+        let ttl_ms = record.keep_for.map_or(0, |keep| {
+            u64::try_from(keep.as_millis()).unwrap_or(u64::MAX).max(1)
+        });
+        let written: i64 = FENCED_SAVE
+            .key(self.store.lock_key(&self.key))
+            .key(self.store.tokens_key(&self.key))
+            .arg(&self.owner)
+            .arg(record.bytes)
+            .arg(ttl_ms)
+            .invoke_async(&mut conn)
+            .await
+            .map_err(|e| store_error("saving under the lock", &e))?;
+        self.fenced(written)
+    }
+
+    async fn remove(&mut self) -> Result<(), StoreError> {
+        let mut conn = self.store.connection();
+        let written: i64 = FENCED_REMOVE
+            .key(self.store.lock_key(&self.key))
+            .key(self.store.tokens_key(&self.key))
+            .arg(&self.owner)
+            .invoke_async(&mut conn)
+            .await
+            .map_err(|e| store_error("removing under the lock", &e))?;
+        self.fenced(written)
+    }
+
+    async fn set_aside(&mut self) -> Result<String, StoreError> {
+        let mut conn = self.store.connection();
+        let aside = self
+            .store
+            .aside_key(&self.key, time::OffsetDateTime::now_utc().unix_timestamp());
+        let written: i64 = FENCED_SET_ASIDE
+            .key(self.store.lock_key(&self.key))
+            .key(self.store.tokens_key(&self.key))
+            .key(&aside)
+            .arg(&self.owner)
+            .invoke_async(&mut conn)
+            .await
+            .map_err(|e| store_error("setting aside unreadable data", &e))?;
+        self.fenced(written)?;
+        Ok(aside)
     }
 
     async fn release(mut self: Box<Self>) -> Result<(), StoreError> {

@@ -43,3 +43,30 @@ pub(crate) static FENCED_SAVE: LazyLock<Script> = LazyLock::new(|| {
           return 1",
     )
 });
+
+/// KEYS[1] lock, KEYS[2] tokens; ARGV[1] owner. The fenced removal: deletes
+/// the tokens only while ARGV[1] owns the lock.
+pub(crate) static FENCED_REMOVE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"if redis.call('GET', KEYS[1]) ~= ARGV[1] then
+            return 0
+          end
+          redis.call('DEL', KEYS[2])
+          return 1",
+    )
+});
+
+/// KEYS[1] lock, KEYS[2] tokens, KEYS[3] where to move them; ARGV[1] owner.
+/// The fenced setting aside: renames the unreadable tokens, keeping them,
+/// only while ARGV[1] owns the lock.
+pub(crate) static FENCED_SET_ASIDE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"if redis.call('GET', KEYS[1]) ~= ARGV[1] then
+            return 0
+          end
+          if redis.call('EXISTS', KEYS[2]) == 1 then
+            redis.call('RENAME', KEYS[2], KEYS[3])
+          end
+          return 1",
+    )
+});

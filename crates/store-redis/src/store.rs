@@ -3,17 +3,11 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use authkit_core::{AccountKey, StoreError, StoreLock, TokenSet, TokenStore};
-use redis::AsyncCommands;
+use authkit_core::{AccountKey, StoreError, StoreLock, TokenStore};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use time::OffsetDateTime;
 
 use crate::errors::store_error;
 use crate::lease::RedisLock;
-
-/// Token sets kept this much longer than the refresh token lives, so that a
-/// set is never dropped while its refresh token could still be used.
-const TTL_MARGIN: Duration = Duration::from_secs(3600);
 
 /// Token sets and a lease lock per account in Redis, shared by every process
 /// on every host that connects to it. Cheap to clone.
@@ -70,71 +64,15 @@ impl RedisStore {
         format!("{}lock:{}", self.prefix, key)
     }
 
-    /// The TTL for a token set, in milliseconds (0: none): no shorter than
-    /// its refresh token's remaining life, or its access token's when it has
-    /// no refresh token; none when the refresh token's expiry is unknown.
-    pub(crate) fn ttl_millis(&self, tokens: &TokenSet) -> u64 {
-        let until = match (tokens.refresh_token(), tokens.refresh_expires_at()) {
-            (Some(_), None) => return 0,
-            (Some(_), Some(at)) => at,
-            (None, _) => tokens.expires_at(),
-        };
-        let remaining = (until - OffsetDateTime::now_utc()).max(time::Duration::ZERO);
-        let remaining = Duration::try_from(remaining).unwrap_or_default() + TTL_MARGIN;
-        u64::try_from(remaining.as_millis()).unwrap_or(u64::MAX)
+    /// The Redis key unreadable data of `key` is moved to, stamped `at`
+    /// (Unix seconds).
+    pub(crate) fn aside_key(&self, key: &AccountKey, at: i64) -> String {
+        format!("{}corrupt:{}:{at}", self.prefix, key)
     }
 }
 
 #[async_trait]
 impl TokenStore for RedisStore {
-    async fn load(&self, key: &AccountKey) -> Result<Option<TokenSet>, StoreError> {
-        let mut conn = self.connection();
-        let bytes: Option<Vec<u8>> = conn
-            .get(self.tokens_key(key))
-            .await
-            .map_err(|e| store_error("loading", &e))?;
-        let Some(bytes) = bytes else { return Ok(None) };
-        match TokenSet::from_store_bytes(&bytes) {
-            Ok(tokens) => Ok(Some(tokens)),
-            Err(format) => {
-                // Set aside under another key, never deleted.
-                let stamp = OffsetDateTime::now_utc().unix_timestamp();
-                let aside = format!("{}corrupt:{}:{stamp}", self.prefix, key);
-                let _: () = conn
-                    .rename(self.tokens_key(key), &aside)
-                    .await
-                    .map_err(|e| store_error("setting aside unreadable data", &e))?;
-                tracing::warn!(account = %key, moved_to = %aside, reason = %format, "unreadable token data set aside");
-                Err(StoreError::Corrupt {
-                    key: key.clone(),
-                    moved_to: aside,
-                    reason: format.to_string(),
-                })
-            }
-        }
-    }
-
-    async fn save(&self, key: &AccountKey, tokens: &TokenSet) -> Result<(), StoreError> {
-        let mut conn = self.connection();
-        let bytes = tokens.to_store_bytes();
-        let ttl = self.ttl_millis(tokens);
-        let result: Result<(), _> = if ttl > 0 {
-            conn.pset_ex(self.tokens_key(key), bytes, ttl).await
-        } else {
-            conn.set(self.tokens_key(key), bytes).await
-        };
-        result.map_err(|e| store_error("saving", &e))
-    }
-
-    async fn remove(&self, key: &AccountKey) -> Result<(), StoreError> {
-        let mut conn = self.connection();
-        let _: i64 = conn
-            .del(self.tokens_key(key))
-            .await
-            .map_err(|e| store_error("removing", &e))?;
-        Ok(())
-    }
-
     async fn lock(&self, key: &AccountKey) -> Result<Box<dyn StoreLock>, StoreError> {
         Ok(Box::new(
             RedisLock::acquire(self.clone(), key.clone()).await?,
@@ -190,7 +128,7 @@ impl RedisStoreBuilder {
     pub async fn connect(self) -> Result<RedisStore, StoreError> {
         let client = redis::Client::open(self.url.as_str()).map_err(|e| {
             // The URL may hold a password: name only the kind of problem.
-            StoreError::Unavailable(format!("invalid Redis URL ({})", e.category()))
+            StoreError::unavailable(format!("invalid Redis URL ({})", e.category()))
         })?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(self.timeout))

@@ -8,11 +8,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use authkit_core::{
-    AccessToken, AccountKey, ClientAuth, Error, ExposeSecret, GenericProvider, ManualClock,
-    Password, PasswordGrant, RefreshToken, StoreError, TokenEndpoint, TokenManager, TokenSet,
-    TokenStore,
+    AccessToken, AccountKey, ClientAuth, Error, ExposeSecret, GenericProvider, HeldAccount,
+    ManualClock, Password, PasswordGrant, RefreshToken, StoreError, TokenEndpoint, TokenManager,
+    TokenSet, TokenStore,
 };
 use authkit_store_redis::RedisStore;
+use authkit_testkit::support::{load, remove, save};
 use authkit_testkit::{MockAuthServer, MockClient, RefreshPolicy};
 use support::RedisServer;
 use time::OffsetDateTime;
@@ -48,10 +49,9 @@ async fn store(redis: &RedisServer, lease: Duration) -> RedisStore {
 fn provider(server: &MockAuthServer) -> GenericProvider {
     let endpoint = TokenEndpoint::builder(server.token_url())
         .client_auth(ClientAuth::public("api"))
-        .clock(server.shared_clock())
         .build()
         .unwrap();
-    GenericProvider::new(key(), endpoint)
+    GenericProvider::new("demo:alice", endpoint)
         .with_grant(PasswordGrant::new("alice", Password::new("pw")))
 }
 
@@ -90,7 +90,7 @@ fn helper_process() {
                     .client_auth(ClientAuth::public("api"))
                     .build()
                     .unwrap();
-                let provider = GenericProvider::new(key(), endpoint)
+                let provider = GenericProvider::new("demo:alice", endpoint)
                     .with_grant(PasswordGrant::new("alice", Password::new("pw")));
                 match TokenManager::new(provider, store).access_token().await {
                     Ok(_) => 0,
@@ -134,9 +134,9 @@ async fn sets_round_trip_and_expire_no_sooner_than_their_refresh_token() {
         return;
     };
     let store = store(&redis, Duration::from_secs(5)).await;
-    assert!(store.load(&key()).await.unwrap().is_none());
-    store.save(&key(), &set("a")).await.unwrap();
-    let loaded = store.load(&key()).await.unwrap().unwrap();
+    assert!(load(&store, &key()).await.unwrap().is_none());
+    save(&store, &key(), &set("a")).await.unwrap();
+    let loaded = load(&store, &key()).await.unwrap().unwrap();
     assert_eq!(loaded.refresh_token().unwrap().expose_secret(), "rt-a");
 
     let client = redis::Client::open(redis.url()).unwrap();
@@ -151,8 +151,8 @@ async fn sets_round_trip_and_expire_no_sooner_than_their_refresh_token() {
         "the set outlives its refresh token: {ttl} ms"
     );
 
-    store.remove(&key()).await.unwrap();
-    assert!(store.load(&key()).await.unwrap().is_none());
+    remove(&store, &key()).await.unwrap();
+    assert!(load(&store, &key()).await.unwrap().is_none());
     assert!(
         !format!("{store:?}").contains("redis.sock"),
         "no URL in Debug"
@@ -195,15 +195,17 @@ async fn many_tasks_and_several_processes_make_one_refresh() {
     );
 
     // Processes: make the stored set look expired, start them together.
-    let stored = shared.load(&key()).await.unwrap().unwrap();
+    let account = a.account_key().clone();
+    let stored = load(&shared, &account).await.unwrap().unwrap();
     let past = OffsetDateTime::now_utc() - time::Duration::hours(2);
     let expired = TokenSet::new(
         stored.access_token().clone(),
         past,
         past + time::Duration::hours(1),
     )
-    .with_refresh_token(stored.refresh_token().cloned(), None);
-    shared.save(&key(), &expired).await.unwrap();
+    .with_refresh_token(stored.refresh_token().cloned(), None)
+    .with_binding(stored.binding().expect("bound").clone());
+    save(&shared, &account, &expired).await.unwrap();
     let children: Vec<_> = (0..4)
         .map(|_| {
             helper("refresh", &redis)
@@ -278,7 +280,7 @@ async fn a_lapsed_lease_fences_off_the_late_save() {
         return;
     };
     let store = store(&redis, Duration::from_secs(5)).await;
-    let mut late = store.lock(&key()).await.unwrap();
+    let mut late = HeldAccount::acquire(&store, &key()).await.unwrap();
     // The lease lapses while its holder is paused (simulated by deleting it),
     // and another holder takes the account and saves newer tokens.
     let client = redis::Client::open(redis.url()).unwrap();
@@ -288,15 +290,27 @@ async fn a_lapsed_lease_fences_off_the_late_save() {
         .query_async(&mut raw)
         .await
         .unwrap();
-    let mut current = store.lock(&key()).await.unwrap();
-    current.save(&set("newer")).await.unwrap();
+    let mut current = HeldAccount::acquire(&store, &key()).await.unwrap();
+    current
+        .save(&set("newer"), OffsetDateTime::now_utc())
+        .await
+        .unwrap();
 
-    let refused = late.save(&set("older")).await.unwrap_err();
+    let refused = late
+        .save(&set("older"), OffsetDateTime::now_utc())
+        .await
+        .unwrap_err();
     assert!(
         matches!(refused, StoreError::LockLost { .. }),
         "{refused:?}"
     );
-    let stored = store.load(&key()).await.unwrap().unwrap();
+    let refused_removal = late.remove().await.unwrap_err();
+    assert!(
+        matches!(refused_removal, StoreError::LockLost { .. }),
+        "a sign-out after the lease was lost is fenced like a save: {refused_removal:?}"
+    );
+    current.release().await.unwrap();
+    let stored = load(&store, &key()).await.unwrap().unwrap();
     assert_eq!(
         stored.access_token().expose_secret(),
         "at-newer",
@@ -331,7 +345,7 @@ async fn while_redis_is_down_a_valid_token_is_served_and_errors_are_classified()
     clock.advance(time::Duration::minutes(3));
     let error = manager.access_token().await.unwrap_err();
     assert!(
-        matches!(&error, Error::Store(StoreError::Unavailable(_))),
+        matches!(&error, Error::Store(StoreError::Unavailable { .. })),
         "{error:?}"
     );
     assert!(error.is_retryable());
@@ -362,7 +376,7 @@ async fn unreadable_data_is_set_aside() {
         .query_async(&mut raw)
         .await
         .unwrap();
-    let error = store.load(&key()).await.unwrap_err();
+    let error = load(&store, &key()).await.unwrap_err();
     let StoreError::Corrupt { moved_to, .. } = &error else {
         panic!("{error:?}")
     };
@@ -372,7 +386,7 @@ async fn unreadable_data_is_set_aside() {
         .await
         .unwrap();
     assert_eq!(kept, "{\"version\": 9}");
-    assert!(store.load(&key()).await.unwrap().is_none());
+    assert!(load(&store, &key()).await.unwrap().is_none());
 }
 
 #[tokio::test]
@@ -381,7 +395,7 @@ async fn credentials_are_used_and_never_shown() {
         return;
     };
     let good = RedisStore::builder(redis.url()).connect().await.unwrap();
-    good.save(&key(), &set("a")).await.unwrap();
+    save(&good, &key(), &set("a")).await.unwrap();
     let error = RedisStore::builder(redis.url_with_password("wrong-secret-pw"))
         .connect()
         .await
@@ -391,7 +405,7 @@ async fn credentials_are_used_and_never_shown() {
         !text.contains("wrong-secret-pw") && !text.contains("redis-secret-pw"),
         "{text}"
     );
-    assert!(matches!(error, StoreError::Unavailable(_)));
+    assert!(matches!(error, StoreError::Unavailable { .. }));
     let invalid = RedisStore::builder("rediss://user:pass-in-url@")
         .connect()
         .await

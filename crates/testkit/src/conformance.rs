@@ -18,7 +18,6 @@
 //!     |ctx| {
 //!         let endpoint = TokenEndpoint::builder(ctx.server.token_url())
 //!             .client_auth(ClientAuth::public("api"))
-//!             .clock(ctx.clock())
 //!             .build()?;
 //!         Ok(Arc::new(GenericProvider::new(format!("generic:{}", ctx.username), endpoint)
 //!             .with_grant(PasswordGrant::new(ctx.username, Password::new(ctx.password)))))
@@ -35,7 +34,8 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use authkit_core::{
-    Clock, Error, ExposeSecret, MemoryStore, TokenManager, TokenProvider, TokenSet, TokenStore,
+    AccountKey, Clock, Error, ExposeSecret, HeldAccount, MemoryStore, TokenManager, TokenProvider,
+    TokenSet,
 };
 
 use crate::capture::capture_logs;
@@ -50,13 +50,6 @@ pub struct ProviderContext<'a> {
     pub username: &'a str,
     /// The password to use (deliberately wrong in some behaviours).
     pub password: &'a str,
-}
-
-impl ProviderContext<'_> {
-    /// The server's clock, which the provider's endpoint must count lifetimes with.
-    pub fn clock(&self) -> Arc<dyn Clock> {
-        self.server.shared_clock()
-    }
 }
 
 /// What a sign-in function gets, owned: where the server is, whom to sign in.
@@ -209,7 +202,7 @@ impl Conformance {
                 })
                 .await
             }
-            None => provider.authenticate().await,
+            None => provider.authenticate(&server.context()).await,
         }
     }
 
@@ -366,7 +359,7 @@ impl Conformance {
             .refresh_token()
             .ok_or("no refresh token to refresh with")?;
         let second = provider
-            .refresh(rt)
+            .refresh(rt, &server.context())
             .await
             .map_err(|e| format!("refresh failed: {e}"))?;
         ensure(
@@ -389,8 +382,7 @@ impl Conformance {
             ..
         } = self.signed_in().await?;
         for round in 1..=3 {
-            let current = store
-                .load(provider.account_key())
+            let current = stored(&store, provider.account_key())
                 .await
                 .map_err(|e| e.to_string())?
                 .ok_or("nothing was stored")?;
@@ -405,8 +397,7 @@ impl Conformance {
                 server.is_access_token_active(&token),
                 format!("round {round}: the token handed out is not live"),
             )?;
-            let stored = store
-                .load(provider.account_key())
+            let stored = stored(&store, provider.account_key())
                 .await
                 .map_err(|e| e.to_string())?
                 .ok_or("nothing was stored")?;
@@ -432,7 +423,7 @@ impl Conformance {
             // A provider only a person can sign in has no password to get wrong:
             // its `authenticate` must say so, without a request.
             let provider = self.provider(&server, &user, &password)?;
-            return match provider.authenticate().await {
+            return match provider.authenticate(&server.context()).await {
                 Err(Error::SignInRequired { .. }) => ensure(
                     server.log().is_empty(),
                     "authenticate sent a request instead of asking for a person",
@@ -443,7 +434,7 @@ impl Conformance {
             };
         }
         let provider = self.provider(&server, &user, &format!("{password}-wrong"))?;
-        match provider.authenticate().await {
+        match provider.authenticate(&server.context()).await {
             Ok(_) => return Err("a wrong password was accepted".into()),
             Err(error) => {
                 ensure(
@@ -564,7 +555,7 @@ impl Conformance {
         seen.push(format!("{refreshed:?}"));
         let wrong = self.provider(&server, &user, &format!("{password}-wrong"))?;
         seen.push(format!("{wrong:?}"));
-        if let Err(error) = wrong.authenticate().await {
+        if let Err(error) = wrong.authenticate(&server.context()).await {
             seen.push(format!("{error:?} {error}"));
         }
         drop(guard);
@@ -591,4 +582,12 @@ impl MockAuthServer {
     pub(crate) fn first_user(&self) -> (String, String) {
         self.users().into_iter().next().unwrap_or_default()
     }
+}
+
+/// The set `store` holds for `key`, read under its hold.
+async fn stored(
+    store: &MemoryStore,
+    key: &AccountKey,
+) -> Result<Option<TokenSet>, authkit_core::StoreError> {
+    HeldAccount::acquire(store, key).await?.load().await
 }

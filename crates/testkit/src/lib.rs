@@ -8,13 +8,19 @@
 //! - [`conformance`] runs the behaviours every provider must have against a
 //!   provider pointed at a `MockAuthServer`, and says which one broke.
 //! - [`capture`] records `tracing` output so tests can prove no secret is logged.
+//! - [`support`] holds the helpers every crate's tests share, and
+//!   [`ScriptedTransport`] answers token requests from a script, without HTTP.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod capture;
 pub mod conformance;
+mod scripted;
 mod server;
+pub mod support;
+
+pub use scripted::{Scripted, ScriptedTransport, SentForm};
 
 pub use server::{
     ClientAuthUsed, ClientKind, Fault, LoggedRequest, MockAuthServer, MockAuthServerBuilder,

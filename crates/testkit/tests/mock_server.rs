@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use authkit_core::{
     AuthorizationCode, AuthorizationCodeGrant, BasicEncoding, ClientAuth, ClientCredentialsGrant,
-    ClientSecret, Error, ExposeSecret, Password, PasswordGrant, PkceVerifier, RefreshToken,
-    RefreshTokenGrant, RetryPolicy, State, TokenEndpoint, TokenSet,
+    ClientSecret, Error, ExposeSecret, Password, PasswordGrant, PkceVerifier, ProtocolError,
+    RefreshToken, RefreshTokenGrant, RetryPolicy, State, TokenEndpoint, TokenSet, TransientKind,
 };
 use authkit_testkit::{
     ClientAuthUsed, Fault, MockAuthServer, MockClient, RefreshPolicy, ResponseStyle,
@@ -17,7 +17,6 @@ const REDIRECT: &str = "http://127.0.0.1:8765/callback";
 fn endpoint(server: &MockAuthServer, auth: ClientAuth) -> TokenEndpoint {
     TokenEndpoint::builder(server.token_url())
         .client_auth(auth)
-        .clock(server.shared_clock())
         .retry_policy(RetryPolicy {
             max_attempts: 2,
             initial_backoff: Duration::from_millis(5),
@@ -43,7 +42,10 @@ async fn basic_server() -> MockAuthServer {
 
 async fn sign_in(server: &MockAuthServer) -> TokenSet {
     endpoint(server, public())
-        .request(&PasswordGrant::new("alice", Password::new("pw")))
+        .request(
+            &PasswordGrant::new("alice", Password::new("pw")),
+            &server.context(),
+        )
         .await
         .unwrap()
 }
@@ -54,7 +56,7 @@ fn rt(tokens: &TokenSet) -> RefreshToken {
 
 async fn refresh(server: &MockAuthServer, token: &RefreshToken) -> Result<TokenSet, Error> {
     endpoint(server, public())
-        .request(&RefreshTokenGrant::new(token.clone()))
+        .request(&RefreshTokenGrant::new(token.clone()), &server.context())
         .await
 }
 
@@ -64,16 +66,14 @@ async fn authorize(
     server: &MockAuthServer,
     query: &[(&str, &str)],
 ) -> (u16, Vec<(String, String)>) {
-    let client = reqwest::Client::builder()
+    let client = authkit_core::http_client_builder()
+        .unwrap()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    let response = client
-        .get(server.authorize_url())
-        .query(query)
-        .send()
-        .await
-        .unwrap();
+    let mut url = url::Url::parse(&server.authorize_url()).unwrap();
+    url.query_pairs_mut().extend_pairs(query);
+    let response = client.get(url).send().await.unwrap();
     let status = response.status().as_u16();
     let params = response
         .headers()
@@ -118,14 +118,20 @@ async fn the_authorization_code_flow_with_pkce_works_once() {
     assert!(state.matches(param(&params, "state").unwrap()));
     let code = AuthorizationCode::new(param(&params, "code").unwrap());
     let grant = AuthorizationCodeGrant::new(code, REDIRECT).with_pkce_verifier(verifier);
-    let tokens = endpoint(&server, public()).request(&grant).await.unwrap();
+    let tokens = endpoint(&server, public())
+        .request(&grant, &server.context())
+        .await
+        .unwrap();
     assert!(server.is_access_token_active(tokens.access_token()));
 
     let replay = endpoint(&server, public())
-        .request(&grant)
+        .request(&grant, &server.context())
         .await
         .unwrap_err();
-    assert_eq!(replay.oauth_error_code(), Some("invalid_grant"));
+    assert_eq!(
+        replay.refusal().map(|r| r.code().as_str()),
+        Some("invalid_grant")
+    );
     assert!(
         !server.is_access_token_active(tokens.access_token()),
         "a replayed code revokes what it issued"
@@ -142,28 +148,41 @@ async fn codes_are_bound_to_verifier_redirect_uri_and_lifetime() {
             grant = grant.with_pkce_verifier(v);
         }
         let endpoint = endpoint(&server, public());
-        async move { endpoint.request(&grant).await }
+        let cx = server.context();
+        async move { endpoint.request(&grant, &cx).await }
     };
     let code = server.issue_authorization_code("api", REDIRECT, Some(&verifier.challenge()));
     let wrong_verifier = exchange(code, REDIRECT, Some(PkceVerifier::generate()))
         .await
         .unwrap_err();
-    assert_eq!(wrong_verifier.oauth_error_code(), Some("invalid_grant"));
+    assert_eq!(
+        wrong_verifier.refusal().map(|r| r.code().as_str()),
+        Some("invalid_grant")
+    );
 
     let code = server.issue_authorization_code("api", REDIRECT, Some(&verifier.challenge()));
     let missing_verifier = exchange(code, REDIRECT, None).await.unwrap_err();
-    assert_eq!(missing_verifier.oauth_error_code(), Some("invalid_grant"));
+    assert_eq!(
+        missing_verifier.refusal().map(|r| r.code().as_str()),
+        Some("invalid_grant")
+    );
 
     let code = server.issue_authorization_code("api", REDIRECT, None);
     let other_redirect = exchange(code, "http://127.0.0.1:8765/callback/", None)
         .await
         .unwrap_err();
-    assert_eq!(other_redirect.oauth_error_code(), Some("invalid_grant"));
+    assert_eq!(
+        other_redirect.refusal().map(|r| r.code().as_str()),
+        Some("invalid_grant")
+    );
 
     let code = server.issue_authorization_code("api", REDIRECT, None);
     server.clock().advance(time::Duration::minutes(2));
     let expired = exchange(code, REDIRECT, None).await.unwrap_err();
-    assert_eq!(expired.oauth_error_code(), Some("invalid_grant"));
+    assert_eq!(
+        expired.refusal().map(|r| r.code().as_str()),
+        Some("invalid_grant")
+    );
 
     let code = server.issue_authorization_code("api", REDIRECT, Some(&verifier.challenge()));
     exchange(code, REDIRECT, Some(verifier)).await.unwrap();
@@ -206,10 +225,10 @@ async fn reuse_of_a_spent_refresh_token_revokes_the_family() {
     let first = sign_in(&server).await;
     let second = refresh(&server, &rt(&first)).await.unwrap();
     let replay = refresh(&server, &rt(&first)).await.unwrap_err();
-    assert!(replay.is_refresh_token_rejected());
+    assert!(replay.is_refresh_token_dead());
     let newest = refresh(&server, &rt(&second)).await.unwrap_err();
     assert!(
-        newest.is_refresh_token_rejected(),
+        newest.is_refresh_token_dead(),
         "the newer token died with its family"
     );
     assert!(!server.is_access_token_active(second.access_token()));
@@ -262,8 +281,8 @@ async fn refresh_tokens_expire_on_the_server_clock() {
     let first = sign_in(&server).await;
     server.clock().advance(time::Duration::minutes(11));
     let error = refresh(&server, &rt(&first)).await.unwrap_err();
-    assert!(error.is_refresh_token_rejected());
-    assert!(matches!(&error, Error::Refused { refusal, .. } if refusal.status() == 401));
+    assert!(error.is_refresh_token_dead());
+    assert!(matches!(&error, Error::Refused(refusal) if refusal.status() == 401));
 }
 
 #[tokio::test]
@@ -287,7 +306,7 @@ async fn clients_must_authenticate_as_registered() {
             client_secret: secret(),
         },
     )
-    .request(&cc)
+    .request(&cc, &server.context())
     .await
     .unwrap();
     endpoint(
@@ -297,7 +316,7 @@ async fn clients_must_authenticate_as_registered() {
             client_secret: secret(),
         },
     )
-    .request(&cc)
+    .request(&cc, &server.context())
     .await
     .unwrap();
     let wrong_encoding = endpoint(
@@ -307,10 +326,13 @@ async fn clients_must_authenticate_as_registered() {
             client_secret: secret(),
         },
     )
-    .request(&cc)
+    .request(&cc, &server.context())
     .await
     .unwrap_err();
-    assert_eq!(wrong_encoding.oauth_error_code(), Some("invalid_client"));
+    assert_eq!(
+        wrong_encoding.refusal().map(|r| r.code().as_str()),
+        Some("invalid_client")
+    );
     let not_allowed = endpoint(
         &server,
         ClientAuth::Body {
@@ -318,15 +340,21 @@ async fn clients_must_authenticate_as_registered() {
             client_secret: secret(),
         },
     )
-    .request(&cc)
+    .request(&cc, &server.context())
     .await
     .unwrap_err();
-    assert_eq!(not_allowed.oauth_error_code(), Some("unauthorized_client"));
+    assert_eq!(
+        not_allowed.refusal().map(|r| r.code().as_str()),
+        Some("unauthorized_client")
+    );
     let no_secret = endpoint(&server, ClientAuth::public("rfc"))
-        .request(&cc)
+        .request(&cc, &server.context())
         .await
         .unwrap_err();
-    assert_eq!(no_secret.oauth_error_code(), Some("invalid_client"));
+    assert_eq!(
+        no_secret.refusal().map(|r| r.code().as_str()),
+        Some("invalid_client")
+    );
 
     let log = server.log();
     let used: Vec<ClientAuthUsed> = log.entries().iter().map(|e| e.client_auth).collect();
@@ -369,7 +397,10 @@ async fn response_styles_look_like_their_servers() {
     assert_eq!(plain.scopes().unwrap(), ["default"]);
     assert!(plain.id_token().is_none());
     let openid = endpoint(&manager, public())
-        .request(&PasswordGrant::new("alice", Password::new("pw")).with_scopes(["openid"]))
+        .request(
+            &PasswordGrant::new("alice", Password::new("pw")).with_scopes(["openid"]),
+            &manager.context(),
+        )
         .await
         .unwrap();
     assert_eq!(openid.scopes().unwrap(), ["openid"]);
@@ -382,51 +413,56 @@ async fn injected_faults_reach_the_client_as_classified_errors() {
     let password = PasswordGrant::new("alice", Password::new("pw"));
     type Expectation = fn(&Error) -> bool;
     let cases: Vec<(Fault, Expectation)> = vec![
-        (Fault::ServerError(502), |e| {
-            matches!(e, Error::ServerFailure { status: 502, .. })
-        }),
+        (
+            Fault::ServerError(502),
+            |e| matches!(e, Error::Transient(t) if t.kind() == TransientKind::ServerFailure { status: 502 }),
+        ),
         (
             Fault::RateLimited {
                 retry_after_secs: 3600,
             },
-            |e| matches!(e, Error::RateLimited { .. }),
+            |e| matches!(e, Error::Transient(t) if matches!(t.kind(), TransientKind::RateLimited { .. })),
         ),
         (Fault::TruncatedJson, |e| {
-            matches!(e, Error::MalformedResponse { .. })
+            matches!(e, Error::Protocol(ProtocolError::Malformed { .. }))
         }),
         (Fault::HtmlLoginPage, |e| {
-            matches!(e, Error::NotOAuth { status: 200, .. })
+            matches!(
+                e,
+                Error::Protocol(ProtocolError::NotOAuth { status: 200, .. })
+            )
         }),
         (
             Fault::ErrorIn200 {
                 code: "invalid_scope".into(),
             },
-            |e| e.oauth_error_code() == Some("invalid_scope"),
+            |e| e.refusal().map(|r| r.code().as_str()) == Some("invalid_scope"),
         ),
         (Fault::HugeBody, |e| {
-            matches!(e, Error::ResponseTooLarge { .. })
+            matches!(e, Error::Protocol(ProtocolError::TooLarge { .. }))
         }),
-        (Fault::Delay(Duration::from_secs(5)), |e| {
-            matches!(e, Error::Network(_))
-        }),
+        (
+            Fault::Delay(Duration::from_secs(5)),
+            |e| matches!(e, Error::Transient(t) if t.kind() == TransientKind::Timeout),
+        ),
     ];
     for (fault, expected) in cases {
         server.inject_n(fault.clone(), 2);
         let error = endpoint(&server, public())
-            .request(&password)
+            .request(&password, &server.context())
             .await
             .unwrap_err();
         assert!(expected(&error), "{fault:?} gave {error:?}");
         // Drain what the client did not consume, so the next case starts clean.
         while endpoint(&server, public())
-            .request(&password)
+            .request(&password, &server.context())
             .await
             .is_err()
         {}
     }
     server.inject(Fault::ServerError(503));
     let tokens = endpoint(&server, public())
-        .request(&password)
+        .request(&password, &server.context())
         .await
         .unwrap();
     assert!(
@@ -441,7 +477,10 @@ async fn the_request_log_counts_and_never_prints_secrets() {
     let first = sign_in(&server).await;
     refresh(&server, &rt(&first)).await.unwrap();
     endpoint(&server, public())
-        .request(&PasswordGrant::new("alice", Password::new("nope")))
+        .request(
+            &PasswordGrant::new("alice", Password::new("nope")),
+            &server.context(),
+        )
         .await
         .unwrap_err();
     let log = server.log();
@@ -467,7 +506,10 @@ async fn a_protected_resource_accepts_only_live_bearer_tokens() {
         .start()
         .await;
     let tokens = sign_in(&server).await;
-    let http = reqwest::Client::new();
+    let http = authkit_core::http_client_builder()
+        .unwrap()
+        .build()
+        .unwrap();
     let url = format!("{}/api/me", server.base_url());
     let call = |token: Option<String>| {
         let mut request = http.get(&url);

@@ -51,7 +51,7 @@
 mod provider;
 mod refusal;
 
-pub use provider::{DEFAULT_BASE_URL, DEFAULT_CLIENT_ID, Voipex, VoipexBuilder};
+pub use provider::{DEFAULT_BASE_URL, DEFAULT_CLIENT_ID, TOKEN_PATH, Voipex, VoipexBuilder};
 pub use refusal::VoipexRefusal;
 
 #[doc(no_inline)]

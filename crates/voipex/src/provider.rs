@@ -1,19 +1,18 @@
 //! The Voipex provider and its builder.
 
-use std::sync::Arc;
-use std::time::Duration;
-
 use async_trait::async_trait;
 use authkit_core::{
-    AccountKey, ClientAuth, ClientSecret, Clock, EndpointSettings, Error, OAuthRefusal, Password,
-    PasswordGrant, RefreshToken, RefreshTokenGrant, RetryPolicy, TokenEndpoint, TokenProvider,
-    TokenSet,
+    AccountKey, Binding, ClientAuth, ClientSecret, EndpointSettings, Error, Password,
+    PasswordGrant, RefreshToken, RefreshTokenGrant, RequestContext, Scopes, TokenEndpoint,
+    TokenProvider, TokenSet,
 };
 
-use crate::refusal::VoipexRefusal;
+use crate::refusal::classify;
 
 /// Voipex's authorization server.
 pub const DEFAULT_BASE_URL: &str = "https://auth.voipex.io";
+/// The path of the token endpoint under the base URL.
+pub const TOKEN_PATH: &str = "/token";
 /// The public client Voipex's page signs in with.
 pub const DEFAULT_CLIENT_ID: &str = "api";
 
@@ -21,6 +20,7 @@ pub const DEFAULT_CLIENT_ID: &str = "api";
 #[derive(Debug, Clone)]
 pub struct Voipex {
     key: AccountKey,
+    binding: Binding,
     endpoint: TokenEndpoint,
     grant: PasswordGrant,
 }
@@ -32,8 +32,6 @@ impl Voipex {
         VoipexBuilder {
             username: username.into(),
             password,
-            base_url: DEFAULT_BASE_URL.to_owned(),
-            token_url: None,
             client_id: DEFAULT_CLIENT_ID.to_owned(),
             client_secret: None,
             scopes: Vec::new(),
@@ -53,43 +51,48 @@ impl TokenProvider for Voipex {
         &self.key
     }
 
-    async fn authenticate(&self) -> Result<TokenSet, Error> {
-        self.endpoint.request(&self.grant).await
+    fn binding(&self) -> &Binding {
+        &self.binding
     }
 
-    async fn refresh(&self, refresh_token: &RefreshToken) -> Result<TokenSet, Error> {
+    async fn authenticate(&self, cx: &RequestContext) -> Result<TokenSet, Error> {
+        self.endpoint
+            .request(&self.grant, cx)
+            .await
+            .map_err(|e| e.map_refusal(classify))
+    }
+
+    async fn refresh(
+        &self,
+        refresh_token: &RefreshToken,
+        cx: &RequestContext,
+    ) -> Result<TokenSet, Error> {
         let grant = RefreshTokenGrant::new(refresh_token.clone());
-        self.endpoint.request(&grant).await.map_err(|error| {
-            // Keycloak says a session ended in more than one way; the manager
-            // needs one: `invalid_grant` on the refresh grant, so it signs in again.
-            match &error {
-                Error::Refused { refusal, .. }
-                    if !error.is_refresh_token_rejected()
-                        && VoipexRefusal::is_dead_refresh_token(&error) =>
-                {
-                    Error::Refused {
-                        grant: "refresh_token".to_owned(),
-                        refusal: OAuthRefusal::new(
-                            "invalid_grant",
-                            refusal.description().map(str::to_owned),
-                            refusal.uri().map(str::to_owned),
-                            refusal.status(),
-                        ),
-                    }
-                }
-                _ => error,
-            }
-        })
+        self.endpoint
+            .request(&grant, cx)
+            .await
+            .map_err(|e| e.map_refusal(classify))
     }
 }
 
 /// Configures a [`Voipex`] account.
+///
+/// ```
+/// use authkit_core::{EndpointSettings, Password};
+/// use authkit_voipex::Voipex;
+///
+/// let staging = Voipex::builder("alice@example.com", Password::new("pw"))
+///     .endpoint(EndpointSettings::new().token_url(
+///         "https://sso.example.com/realms/voipex/protocol/openid-connect/token",
+///     ))
+///     .scopes(["openid"])
+///     .build()?;
+/// # Ok::<(), authkit_core::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct VoipexBuilder {
     username: String,
     password: Password,
-    base_url: String,
-    token_url: Option<String>,
     client_id: String,
     client_secret: Option<ClientSecret>,
     scopes: Vec<String>,
@@ -97,17 +100,11 @@ pub struct VoipexBuilder {
 }
 
 impl VoipexBuilder {
-    /// The server's base URL; the token endpoint is `{base}/token`.
-    pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
-        self.base_url = base_url.into();
-        self
-    }
-
-    /// The full token endpoint URL, such as a Keycloak realm's
-    /// `https://host/realms/{realm}/protocol/openid-connect/token`. Wins over
-    /// [`VoipexBuilder::base_url`].
-    pub fn token_url(mut self, token_url: impl Into<String>) -> Self {
-        self.token_url = Some(token_url.into());
+    /// Where the server is and how to talk to it: a base URL (the token
+    /// endpoint is `{base}/token`) or a realm's full token URL, timeouts,
+    /// retries, your own HTTP client.
+    pub fn endpoint(mut self, settings: EndpointSettings) -> Self {
+        self.settings = settings;
         self
     }
 
@@ -133,45 +130,27 @@ impl VoipexBuilder {
         self
     }
 
-    /// The clock lifetimes are counted with (tests inject one).
-    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.settings.set_clock(clock);
-        self
-    }
-
-    /// How server and network failures are retried.
-    pub fn retry_policy(mut self, retry: RetryPolicy) -> Self {
-        self.settings.set_retry_policy(retry);
-        self
-    }
-
-    /// The timeout of one request.
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.settings.set_timeout(timeout);
-        self
-    }
-
     /// Checks the configuration and builds the provider.
     pub fn build(self) -> Result<Voipex, Error> {
         if self.username.trim().is_empty() {
-            return Err(Error::Config("a Voipex account needs a user name".into()));
+            return Err(Error::config("a Voipex account needs a user name"));
         }
-        let token_url = self
-            .token_url
-            .unwrap_or_else(|| format!("{}/token", self.base_url.trim_end_matches('/')));
         let auth = match self.client_secret {
-            Some(client_secret) => ClientAuth::Body {
-                client_id: self.client_id.into(),
-                client_secret,
-            },
+            Some(client_secret) => ClientAuth::secret_in_body(self.client_id, client_secret),
             None => ClientAuth::public(self.client_id),
         };
         let endpoint = self
             .settings
-            .apply(TokenEndpoint::builder(token_url).client_auth(auth));
+            .token_endpoint(DEFAULT_BASE_URL, TOKEN_PATH)
+            .client_auth(auth)
+            .build()?;
+        let binding = endpoint
+            .binding()
+            .with_scopes(Scopes::new(self.scopes.iter().cloned()));
         Ok(Voipex {
-            key: AccountKey::new(format!("voipex:{}", self.username)),
-            endpoint: endpoint.build()?,
+            key: binding.account_key(&format!("voipex:{}", self.username)),
+            binding,
+            endpoint,
             grant: PasswordGrant::new(self.username, self.password).with_scopes(self.scopes),
         })
     }

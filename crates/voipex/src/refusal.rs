@@ -2,9 +2,11 @@
 //!
 //! Keycloak reports most refusals as `invalid_grant` and says which in
 //! `error_description`. The descriptions below are Keycloak's own strings
-//! (stable across releases since Keycloak 4); anything else is `Other`.
+//! (stable across releases since Keycloak 4). [`classify`] marks the typed
+//! facts the manager acts on (a dead refresh token, a disabled or
+//! unfinished account); [`VoipexRefusal`] names the kind for people.
 
-use authkit_core::Error;
+use authkit_core::{AccountState, Error, ErrorCode, GrantKind, Refusal};
 
 /// The kinds of refusal a Voipex (Keycloak) server gives, for callers that
 /// want to tell a person what went wrong.
@@ -42,43 +44,48 @@ const DEAD_REFRESH_TOKEN: &[&str] = &[
     "user session not found",
 ];
 
+fn description(refusal: &Refusal) -> String {
+    refusal.description().unwrap_or("").to_ascii_lowercase()
+}
+
+/// Marks what a Keycloak refusal means: a disabled or unfinished account is
+/// terminal (the password is not sent again), and a session that ended
+/// makes the refresh token dead whatever code it came with (some Keycloak
+/// paths say `invalid_token` or `unauthorized_client`).
+pub(crate) fn classify(refusal: Refusal) -> Refusal {
+    let description = description(&refusal);
+    let refusal = if description.contains("account disabled") {
+        refusal.with_account_state(AccountState::Disabled)
+    } else if description.contains("not fully set up") {
+        refusal.with_account_state(AccountState::NotFullySetUp)
+    } else {
+        refusal
+    };
+    if *refusal.grant() == GrantKind::RefreshToken
+        && DEAD_REFRESH_TOKEN.iter().any(|d| description.contains(d))
+    {
+        refusal.with_refresh_token_dead(true)
+    } else {
+        refusal
+    }
+}
+
 impl VoipexRefusal {
     /// Classifies an error from a Voipex request; `None` when it is not a
     /// refusal (a network failure, say).
     pub fn of(error: &Error) -> Option<Self> {
-        let Error::Refused { grant, refusal } = error else {
-            return None;
-        };
-        let description = refusal.description().unwrap_or("").to_ascii_lowercase();
-        Some(match refusal.code() {
-            "invalid_client" | "unauthorized_client" => VoipexRefusal::ClientNotAllowed,
-            "invalid_grant" if grant == "refresh_token" => VoipexRefusal::RefreshTokenDead,
-            "invalid_grant" if description.contains("account disabled") => {
-                VoipexRefusal::AccountDisabled
+        let refusal = error.refusal()?;
+        Some(match (refusal.account_state(), refusal.code()) {
+            (Some(AccountState::Disabled), _) => VoipexRefusal::AccountDisabled,
+            (Some(AccountState::NotFullySetUp), _) => VoipexRefusal::AccountNotFullySetUp,
+            (_, ErrorCode::InvalidClient | ErrorCode::UnauthorizedClient)
+                if !refusal.is_refresh_token_dead() =>
+            {
+                VoipexRefusal::ClientNotAllowed
             }
-            "invalid_grant" if description.contains("not fully set up") => {
-                VoipexRefusal::AccountNotFullySetUp
-            }
-            "invalid_grant" if description.contains("invalid user credentials") => {
-                VoipexRefusal::InvalidCredentials
-            }
-            _ if DEAD_REFRESH_TOKEN.iter().any(|d| description.contains(d)) => {
-                VoipexRefusal::RefreshTokenDead
-            }
-            "invalid_grant" => VoipexRefusal::InvalidCredentials,
+            _ if refusal.is_refresh_token_dead() => VoipexRefusal::RefreshTokenDead,
+            (_, ErrorCode::InvalidGrant) => VoipexRefusal::InvalidCredentials,
             _ => VoipexRefusal::Other,
         })
-    }
-
-    /// Whether a refresh refusal means the token is dead, whatever code it
-    /// came with (some Keycloak paths say `invalid_token` or
-    /// `unauthorized_client` for a session that ended).
-    pub(crate) fn is_dead_refresh_token(error: &Error) -> bool {
-        let Error::Refused { refusal, .. } = error else {
-            return false;
-        };
-        let description = refusal.description().unwrap_or("").to_ascii_lowercase();
-        refusal.code() == "invalid_grant"
-            || DEAD_REFRESH_TOKEN.iter().any(|d| description.contains(d))
     }
 }

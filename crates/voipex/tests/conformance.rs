@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use authkit_core::Password;
+use authkit_core::{EndpointSettings, Password};
 use authkit_testkit::conformance::Conformance;
 use authkit_testkit::{MockAuthServer, MockClient, ResponseStyle};
 use authkit_voipex::Voipex;
@@ -23,8 +23,7 @@ async fn voipex_conforms() {
             },
             |ctx| {
                 let voipex = Voipex::builder(ctx.username, Password::new(ctx.password))
-                    .base_url(ctx.server.base_url())
-                    .clock(ctx.clock())
+                    .endpoint(EndpointSettings::new().base_url(ctx.server.base_url()))
                     .build()?;
                 Ok(Arc::new(voipex))
             },

@@ -4,7 +4,8 @@
 use std::time::Duration;
 
 use authkit_core::{
-    ClientSecret, Error, ExposeSecret, Password, RefreshToken, RetryPolicy, TokenProvider,
+    AccountState, ClientSecret, EndpointSettings, Error, ExposeSecret, Password, RefreshToken,
+    RequestContext, RetryPolicy, TokenProvider,
 };
 use authkit_voipex::{Voipex, VoipexRefusal};
 use wiremock::matchers::{method, path};
@@ -38,11 +39,18 @@ async fn server_answering(template: ResponseTemplate) -> MockServer {
 
 fn voipex(server: &MockServer) -> Voipex {
     Voipex::builder("your@email.com", Password::new(PASSWORD))
-        .base_url(server.uri())
-        .retry_policy(RetryPolicy::none())
-        .timeout(Duration::from_secs(5))
+        .endpoint(
+            EndpointSettings::new()
+                .base_url(server.uri())
+                .retry_policy(RetryPolicy::none())
+                .timeout(Duration::from_secs(5)),
+        )
         .build()
         .unwrap()
+}
+
+fn cx() -> RequestContext {
+    RequestContext::default()
 }
 
 fn form(request: &wiremock::Request) -> Vec<(String, String)> {
@@ -56,7 +64,7 @@ fn refusal_body(description: &str) -> serde_json::Value {
 #[tokio::test]
 async fn authenticate_sends_the_password_grant_exactly_as_the_page_shows() {
     let server = server_answering(ResponseTemplate::new(200).set_body_json(page_example())).await;
-    voipex(&server).authenticate().await.unwrap();
+    voipex(&server).authenticate(&cx()).await.unwrap();
     let requests = server.received_requests().await.unwrap();
     let request = &requests[0];
     assert_eq!(request.url.path(), "/token");
@@ -91,7 +99,7 @@ async fn authenticate_sends_the_password_grant_exactly_as_the_page_shows() {
 async fn refresh_sends_the_refresh_token_with_the_client_id() {
     let server = server_answering(ResponseTemplate::new(200).set_body_json(page_example())).await;
     voipex(&server)
-        .refresh(&RefreshToken::new("rt-xyz"))
+        .refresh(&RefreshToken::new("rt-xyz"), &cx())
         .await
         .unwrap();
     let requests = server.received_requests().await.unwrap();
@@ -110,7 +118,7 @@ async fn refresh_sends_the_refresh_token_with_the_client_id() {
 #[tokio::test]
 async fn the_page_example_response_parses_with_every_field_kept() {
     let server = server_answering(ResponseTemplate::new(200).set_body_json(page_example())).await;
-    let tokens = voipex(&server).authenticate().await.unwrap();
+    let tokens = voipex(&server).authenticate(&cx()).await.unwrap();
     assert_eq!(
         tokens.access_token().expose_secret(),
         "kc-access-0123456789"
@@ -146,7 +154,7 @@ async fn a_zero_refresh_expires_in_means_no_known_expiry() {
     let mut body = page_example();
     body["refresh_expires_in"] = 0.into();
     let server = server_answering(ResponseTemplate::new(200).set_body_json(body)).await;
-    let tokens = voipex(&server).authenticate().await.unwrap();
+    let tokens = voipex(&server).authenticate(&cx()).await.unwrap();
     assert!(tokens.refresh_token().is_some());
     assert_eq!(tokens.refresh_expires_at(), None);
 }
@@ -170,7 +178,7 @@ async fn keycloak_refusals_are_classified_by_code_and_description_in_either_stat
                 ResponseTemplate::new(status).set_body_json(refusal_body(description)),
             )
             .await;
-            let error = voipex(&server).authenticate().await.unwrap_err();
+            let error = voipex(&server).authenticate(&cx()).await.unwrap_err();
             assert_eq!(
                 VoipexRefusal::of(&error),
                 Some(expected),
@@ -184,13 +192,23 @@ async fn keycloak_refusals_are_classified_by_code_and_description_in_either_stat
             );
             let text = format!("{error:?} {error}");
             assert!(!text.contains(PASSWORD), "{text}");
+            let terminal = error.refusal().and_then(|r| r.account_state());
+            match expected {
+                VoipexRefusal::AccountDisabled => {
+                    assert_eq!(terminal, Some(AccountState::Disabled))
+                }
+                VoipexRefusal::AccountNotFullySetUp => {
+                    assert_eq!(terminal, Some(AccountState::NotFullySetUp))
+                }
+                _ => assert_eq!(terminal, None, "wrong credentials are not terminal"),
+            }
         }
     }
     let server = server_answering(ResponseTemplate::new(400).set_body_json(serde_json::json!({
         "error": "unauthorized_client", "error_description": "Client not allowed for direct access grants"
     })))
     .await;
-    let error = voipex(&server).authenticate().await.unwrap_err();
+    let error = voipex(&server).authenticate(&cx()).await.unwrap_err();
     assert_eq!(
         VoipexRefusal::of(&error),
         Some(VoipexRefusal::ClientNotAllowed)
@@ -220,11 +238,11 @@ async fn every_dead_refresh_token_answer_means_authenticate_again() {
             ))
             .await;
             let error = voipex(&server)
-                .refresh(&RefreshToken::new("rt-dead"))
+                .refresh(&RefreshToken::new("rt-dead"), &cx())
                 .await
                 .unwrap_err();
             assert!(
-                error.is_refresh_token_rejected(),
+                error.is_refresh_token_dead(),
                 "{status} {code} {description}: {error:?}"
             );
             assert_eq!(
@@ -244,16 +262,16 @@ async fn a_realm_token_url_and_a_confidential_client_are_supported() {
         .mount(&server)
         .await;
     let voipex = Voipex::builder("your@email.com", Password::new(PASSWORD))
-        .token_url(format!(
+        .endpoint(EndpointSettings::new().token_url(format!(
             "{}/realms/voipex/protocol/openid-connect/token",
             server.uri()
-        ))
+        )))
         .client_id("backend")
         .client_secret(ClientSecret::new("backend-secret"))
         .scopes(["openid"])
         .build()
         .unwrap();
-    voipex.authenticate().await.unwrap();
+    voipex.authenticate(&cx()).await.unwrap();
     let requests = server.received_requests().await.unwrap();
     let fields = form(&requests[0]);
     assert!(fields.contains(&("client_id".into(), "backend".into())));
@@ -264,14 +282,30 @@ async fn a_realm_token_url_and_a_confidential_client_are_supported() {
 }
 
 #[test]
-fn the_account_key_is_the_provider_and_user_name() {
+fn the_account_key_is_the_provider_and_user_name_at_its_server() {
     let voipex = Voipex::builder("alice@example.com", Password::new("x"))
         .build()
         .unwrap();
-    assert_eq!(voipex.account_key().as_str(), "voipex:alice@example.com");
+    assert!(
+        voipex
+            .account_key()
+            .as_str()
+            .starts_with("voipex:alice@example.com#"),
+        "{}",
+        voipex.account_key()
+    );
     assert_eq!(voipex.token_url(), "https://auth.voipex.io/token");
+    let staging = Voipex::builder("alice@example.com", Password::new("x"))
+        .endpoint(EndpointSettings::new().base_url("https://auth.staging.voipex.io"))
+        .build()
+        .unwrap();
+    assert_ne!(
+        staging.account_key(),
+        voipex.account_key(),
+        "staging and production are different accounts"
+    );
     let refused = Voipex::builder("alice", Password::new("x"))
-        .base_url("http://auth.voipex.io")
+        .endpoint(EndpointSettings::new().base_url("http://auth.voipex.io"))
         .build();
     assert!(
         matches!(refused, Err(Error::Config(_))),

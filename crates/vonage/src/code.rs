@@ -13,8 +13,8 @@
 
 use async_trait::async_trait;
 use authkit_core::{
-    AccountKey, AuthorizationCode, AuthorizationCodeGrant, ClientAuth, Error, PkceVerifier,
-    RefreshToken, State, TokenProvider, TokenSet,
+    AccountKey, AuthorizationCode, AuthorizationCodeGrant, Binding, ClientAuth, Error,
+    PkceVerifier, RefreshToken, RequestContext, Scopes, State, TokenProvider, TokenSet,
 };
 use url::Url;
 
@@ -25,6 +25,7 @@ use crate::config::{Vonage, with_page_lifetimes};
 pub struct VonageCodeAccount {
     vonage: Vonage,
     key: AccountKey,
+    binding: Binding,
     redirect_uri: String,
 }
 
@@ -61,19 +62,22 @@ pub struct Callback {
 impl VonageCodeAccount {
     pub(crate) fn new(vonage: Vonage, redirect_uri: String, label: String) -> Result<Self, Error> {
         let parsed = Url::parse(&redirect_uri)
-            .map_err(|e| Error::Config(format!("invalid redirect URI: {e}")))?;
+            .map_err(|e| Error::config(format!("invalid redirect URI: {e}")))?;
         if parsed.fragment().is_some() {
-            return Err(Error::Config(
-                "a redirect URI must not have a fragment".into(),
-            ));
+            return Err(Error::config("a redirect URI must not have a fragment"));
         }
         let label = if label.trim().is_empty() {
             "default".to_owned()
         } else {
             label
         };
+        let binding = vonage
+            .token_endpoint
+            .binding()
+            .with_scopes(Scopes::new(vonage.scopes.iter().cloned()));
         Ok(Self {
-            key: AccountKey::new(format!("vonage:{}:{label}", vonage.consumer_key)),
+            key: binding.account_key(&format!("vonage:{}:{label}", vonage.consumer_key)),
+            binding,
             vonage,
             redirect_uri,
         })
@@ -119,6 +123,7 @@ impl VonageCodeAccount {
         &self,
         request: AuthorizationRequest,
         callback: &Callback,
+        cx: &RequestContext,
     ) -> Result<TokenSet, Error> {
         let state_matches = callback
             .state
@@ -129,18 +134,23 @@ impl VonageCodeAccount {
                 reason: "the sign-in response does not answer this sign-in (its state differs); start again".into(),
             });
         }
-        let mut grant = AuthorizationCodeGrant::new(callback.code.clone(), request.redirect_uri);
+        let mut grant = AuthorizationCodeGrant::new(callback.code.clone(), request.redirect_uri)
+            .for_scopes(self.vonage.scopes.iter().cloned());
         if let Some(verifier) = request.verifier {
             grant = grant.with_pkce_verifier(verifier);
         }
         let basic = self
             .vonage
             .token_endpoint
-            .with_client_auth(ClientAuth::BasicRaw {
-                client_id: self.vonage.consumer_key.clone(),
-                client_secret: self.vonage.consumer_secret.clone(),
-            });
-        basic.request(&grant).await.map(with_page_lifetimes)
+            .with_client_auth(ClientAuth::basic_raw(
+                self.vonage.consumer_key.clone(),
+                self.vonage.consumer_secret.clone(),
+            ));
+        basic
+            .request(&grant, cx)
+            .await
+            .map(with_page_lifetimes)
+            .map_err(|e| e.map_refusal(crate::refusal::classify))
     }
 }
 
@@ -150,7 +160,11 @@ impl TokenProvider for VonageCodeAccount {
         &self.key
     }
 
-    async fn authenticate(&self) -> Result<TokenSet, Error> {
+    fn binding(&self) -> &Binding {
+        &self.binding
+    }
+
+    async fn authenticate(&self, _cx: &RequestContext) -> Result<TokenSet, Error> {
         Err(Error::SignInRequired {
             reason: format!(
                 "{} signs in through the browser (for example `authkit login vonage`)",
@@ -159,7 +173,11 @@ impl TokenProvider for VonageCodeAccount {
         })
     }
 
-    async fn refresh(&self, refresh_token: &RefreshToken) -> Result<TokenSet, Error> {
-        self.vonage.refresh(refresh_token).await
+    async fn refresh(
+        &self,
+        refresh_token: &RefreshToken,
+        cx: &RequestContext,
+    ) -> Result<TokenSet, Error> {
+        self.vonage.refresh(refresh_token, cx).await
     }
 }

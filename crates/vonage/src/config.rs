@@ -1,21 +1,24 @@
 //! The [`Vonage`] application: its endpoints and consumer credentials, from
 //! which password and browser sign-in accounts are made.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use authkit_core::endpoint::validate_url;
 use authkit_core::{
-    ClientAuth, ClientId, ClientSecret, Clock, EndpointSettings, Error, Password, RefreshToken,
-    RefreshTokenGrant, RetryPolicy, TokenEndpoint, TokenSet,
+    ClientAuth, ClientId, ClientSecret, EndpointSettings, Error, Password, RefreshToken,
+    RefreshTokenGrant, RequestContext, TokenEndpoint, TokenSet, validate_url,
 };
 use url::Url;
 
 use crate::code::VonageCodeAccount;
 use crate::password::VonagePasswordAccount;
+use crate::refusal::classify;
 
 /// Vonage's API host.
 pub const DEFAULT_BASE_URL: &str = "https://api.vonage.com";
+/// The token endpoint's path under the base URL.
+pub const TOKEN_PATH: &str = "/token";
+/// The authorization endpoint's path under the base URL.
+pub const AUTHORIZE_PATH: &str = "/authorize";
 /// Access token lifetime the page gives, assumed when a response omits it.
 pub const ACCESS_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 3600);
 /// Refresh token lifetime the page gives, assumed when a response omits it.
@@ -44,9 +47,7 @@ impl Vonage {
         VonageBuilder {
             consumer_key: consumer_key.into(),
             consumer_secret,
-            base_url: DEFAULT_BASE_URL.to_owned(),
             authorize_url: None,
-            token_url: None,
             pkce: true,
             scopes: vec!["openid".to_owned()],
             settings: EndpointSettings::default(),
@@ -75,12 +76,17 @@ impl Vonage {
 
     /// Refreshes with `grant_type=refresh_token`, the consumer key and
     /// secret in the body, as the page shows; the same for every account kind.
-    pub(crate) async fn refresh(&self, refresh_token: &RefreshToken) -> Result<TokenSet, Error> {
+    pub(crate) async fn refresh(
+        &self,
+        refresh_token: &RefreshToken,
+        cx: &RequestContext,
+    ) -> Result<TokenSet, Error> {
         let grant = RefreshTokenGrant::new(refresh_token.clone());
         self.token_endpoint
-            .request(&grant)
+            .request(&grant, cx)
             .await
             .map(with_page_lifetimes)
+            .map_err(|e| e.map_refusal(classify))
     }
 
     /// The consumer key.
@@ -115,30 +121,24 @@ pub(crate) fn with_page_lifetimes(tokens: TokenSet) -> TokenSet {
 pub struct VonageBuilder {
     consumer_key: String,
     consumer_secret: ClientSecret,
-    base_url: String,
     authorize_url: Option<String>,
-    token_url: Option<String>,
     pkce: bool,
     scopes: Vec<String>,
     settings: EndpointSettings,
 }
 
 impl VonageBuilder {
-    /// The API host; the endpoints are `{base}/authorize` and `{base}/token`.
-    pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
-        self.base_url = base_url.into();
+    /// Where the API manager is and how to talk to it: a base URL (the
+    /// endpoints are `{base}/authorize` and `{base}/token`) or a full token
+    /// URL, timeouts, retries, your own HTTP client.
+    pub fn endpoint(mut self, settings: EndpointSettings) -> Self {
+        self.settings = settings;
         self
     }
 
     /// The authorization endpoint's full URL (wins over the base URL).
     pub fn authorize_url(mut self, url: impl Into<String>) -> Self {
         self.authorize_url = Some(url.into());
-        self
-    }
-
-    /// The token endpoint's full URL (wins over the base URL).
-    pub fn token_url(mut self, url: impl Into<String>) -> Self {
-        self.token_url = Some(url.into());
         self
     }
 
@@ -159,50 +159,29 @@ impl VonageBuilder {
         self
     }
 
-    /// The clock lifetimes are counted with (tests inject one).
-    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.settings.set_clock(clock);
-        self
-    }
-
-    /// How server and network failures are retried.
-    pub fn retry_policy(mut self, retry: RetryPolicy) -> Self {
-        self.settings.set_retry_policy(retry);
-        self
-    }
-
-    /// The timeout of one request.
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.settings.set_timeout(timeout);
-        self
-    }
-
     /// Checks the configuration and builds the application.
     pub fn build(self) -> Result<Vonage, Error> {
         if self.consumer_key.trim().is_empty() {
-            return Err(Error::Config(
-                "a Vonage application needs its consumer key".into(),
-            ));
+            return Err(Error::config("a Vonage application needs its consumer key"));
         }
-        let base = self.base_url.trim_end_matches('/').to_owned();
-        let token_url = self.token_url.unwrap_or_else(|| format!("{base}/token"));
         let authorize_url = validate_url(
             &self
                 .authorize_url
-                .unwrap_or_else(|| format!("{base}/authorize")),
+                .unwrap_or_else(|| self.settings.url_for(DEFAULT_BASE_URL, AUTHORIZE_PATH)),
         )?;
-        let endpoint = self.settings.apply(
-            TokenEndpoint::builder(token_url)
-                .client_auth(ClientAuth::Body {
-                    client_id: ClientId::new(self.consumer_key.clone()),
-                    client_secret: self.consumer_secret.clone(),
-                })
-                .default_lifetime(ACCESS_TOKEN_LIFETIME),
-        );
+        let endpoint = self
+            .settings
+            .token_endpoint(DEFAULT_BASE_URL, TOKEN_PATH)
+            .client_auth(ClientAuth::secret_in_body(
+                self.consumer_key.clone(),
+                self.consumer_secret.clone(),
+            ))
+            .default_lifetime(ACCESS_TOKEN_LIFETIME)
+            .build()?;
         Ok(Vonage {
             consumer_key: ClientId::new(self.consumer_key),
             consumer_secret: self.consumer_secret,
-            token_endpoint: endpoint.build()?,
+            token_endpoint: endpoint,
             authorize_url,
             pkce: self.pkce,
             scopes: self.scopes,

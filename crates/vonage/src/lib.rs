@@ -57,7 +57,8 @@ mod refusal;
 
 pub use code::{AuthorizationRequest, Callback, VonageCodeAccount};
 pub use config::{
-    ACCESS_TOKEN_LIFETIME, DEFAULT_BASE_URL, REFRESH_TOKEN_LIFETIME, Vonage, VonageBuilder,
+    ACCESS_TOKEN_LIFETIME, AUTHORIZE_PATH, DEFAULT_BASE_URL, REFRESH_TOKEN_LIFETIME, TOKEN_PATH,
+    Vonage, VonageBuilder,
 };
 pub use loopback::LoopbackReceiver;
 pub use password::{USERNAME_SUFFIX, VonagePasswordAccount, vbc_username};

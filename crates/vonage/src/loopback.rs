@@ -10,7 +10,10 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use authkit_core::{AuthorizationCode, Error, OAuthRefusal};
+use std::collections::BTreeMap;
+
+use authkit_core::deps::serde_json;
+use authkit_core::{AuthorizationCode, Error, GrantKind, Refusal};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use url::Url;
@@ -36,7 +39,7 @@ impl LoopbackReceiver {
     /// picks a free port; [`LoopbackReceiver::redirect_uri`] then says which.
     pub async fn bind(redirect_uri: &str) -> Result<Self, Error> {
         let mut url = Url::parse(redirect_uri)
-            .map_err(|e| Error::Config(format!("invalid redirect URI: {e}")))?;
+            .map_err(|e| Error::config(format!("invalid redirect URI: {e}")))?;
         let ip = match url.host() {
             Some(url::Host::Ipv4(ip)) if ip.is_loopback() => std::net::IpAddr::V4(ip),
             Some(url::Host::Ipv6(ip)) if ip.is_loopback() => std::net::IpAddr::V6(ip),
@@ -44,27 +47,25 @@ impl LoopbackReceiver {
                 std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)
             }
             _ => {
-                return Err(Error::Config(
-                    "the loopback receiver needs an http://127.0.0.1:PORT/... redirect URI".into(),
+                return Err(Error::config(
+                    "the loopback receiver needs an http://127.0.0.1:PORT/... redirect URI",
                 ));
             }
         };
         if url.scheme() != "http" {
-            return Err(Error::Config(
-                "a loopback redirect URI uses plain http".into(),
-            ));
+            return Err(Error::config("a loopback redirect URI uses plain http"));
         }
         let port = url.port().unwrap_or(80);
         let listener = TcpListener::bind(SocketAddr::new(ip, port))
             .await
             .map_err(|e| {
-                Error::Config(format!(
+                Error::config(format!(
                     "cannot listen on {ip}:{port} for the sign-in redirect: {e}"
                 ))
             })?;
         let actual = listener
             .local_addr()
-            .map_err(|e| Error::Config(format!("cannot read the receiver's address: {e}")))?
+            .map_err(|e| Error::config(format!("cannot read the receiver's address: {e}")))?
             .port();
         // The redirect URI is sent byte for byte as given, unless the port
         // was left to the system.
@@ -140,15 +141,17 @@ impl LoopbackReceiver {
                 "Sign-in did not complete. You may close this tab and return to the terminal.",
             )
             .await;
-            return Some(Err(Error::Refused {
-                grant: "authorization_code".into(),
-                refusal: OAuthRefusal::new(
-                    error,
-                    param("error_description"),
-                    param("error_uri"),
-                    302,
-                ),
-            }));
+            let fields: BTreeMap<String, serde_json::Value> = url
+                .query_pairs()
+                .filter(|(k, _)| k != "code" && k != "state")
+                .map(|(k, v)| (k.into_owned(), serde_json::Value::String(v.into_owned())))
+                .collect();
+            return Some(Err(Error::Refused(Refusal::from_fields(
+                GrantKind::AuthorizationCode,
+                &error,
+                302,
+                fields,
+            ))));
         }
         let Some(code) = param("code") else {
             respond(

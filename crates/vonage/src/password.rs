@@ -2,10 +2,12 @@
 
 use async_trait::async_trait;
 use authkit_core::{
-    AccountKey, Error, Password, PasswordGrant, RefreshToken, TokenProvider, TokenSet,
+    AccountKey, Binding, Error, Password, PasswordGrant, RefreshToken, RequestContext, Scopes,
+    TokenProvider, TokenSet,
 };
 
 use crate::config::{Vonage, with_page_lifetimes};
+use crate::refusal::classify;
 
 /// The suffix Vonage's API manager wants on password-grant user names.
 pub const USERNAME_SUFFIX: &str = "@vbc.prod";
@@ -15,6 +17,7 @@ pub const USERNAME_SUFFIX: &str = "@vbc.prod";
 pub struct VonagePasswordAccount {
     vonage: Vonage,
     key: AccountKey,
+    binding: Binding,
     grant: PasswordGrant,
 }
 
@@ -34,11 +37,23 @@ impl VonagePasswordAccount {
     pub(crate) fn new(vonage: Vonage, username: String, password: Password) -> Self {
         let sent = vbc_username(&username);
         let plain = &sent[..sent.len() - USERNAME_SUFFIX.len()];
+        let binding = vonage
+            .token_endpoint
+            .binding()
+            .with_scopes(Scopes::new(vonage.scopes.iter().cloned()));
         Self {
-            key: AccountKey::new(format!("vonage:{plain}")),
+            key: binding.account_key(&format!("vonage:{plain}")),
+            binding,
             grant: PasswordGrant::new(sent.clone(), password).with_scopes(vonage.scopes.clone()),
             vonage,
         }
+    }
+}
+
+impl VonagePasswordAccount {
+    /// The user name as the password grant sends it (with `@vbc.prod`).
+    pub fn username(&self) -> &authkit_core::Username {
+        self.grant.username()
     }
 }
 
@@ -48,15 +63,24 @@ impl TokenProvider for VonagePasswordAccount {
         &self.key
     }
 
-    async fn authenticate(&self) -> Result<TokenSet, Error> {
-        self.vonage
-            .token_endpoint
-            .request(&self.grant)
-            .await
-            .map(with_page_lifetimes)
+    fn binding(&self) -> &Binding {
+        &self.binding
     }
 
-    async fn refresh(&self, refresh_token: &RefreshToken) -> Result<TokenSet, Error> {
-        self.vonage.refresh(refresh_token).await
+    async fn authenticate(&self, cx: &RequestContext) -> Result<TokenSet, Error> {
+        self.vonage
+            .token_endpoint
+            .request(&self.grant, cx)
+            .await
+            .map(with_page_lifetimes)
+            .map_err(|e| e.map_refusal(classify))
+    }
+
+    async fn refresh(
+        &self,
+        refresh_token: &RefreshToken,
+        cx: &RequestContext,
+    ) -> Result<TokenSet, Error> {
+        self.vonage.refresh(refresh_token, cx).await
     }
 }

@@ -5,7 +5,23 @@
 //! account carries WSO2's error code 17003 there, and an unknown grant type
 //! comes back as `invalid_request`, not `unsupported_grant_type`.
 
-use authkit_core::Error;
+use authkit_core::{AccountState, Error, ErrorCode, GrantKind, Refusal};
+
+/// WSO2's error code for an account locked after too many failed sign-ins.
+const ACCOUNT_LOCKED_CODE: &str = "17003";
+
+/// Marks a locked account (WSO2 code 17003 in the description) as a
+/// terminal state, so the manager does not send the password again.
+pub(crate) fn classify(refusal: Refusal) -> Refusal {
+    if refusal
+        .description()
+        .is_some_and(|d| d.contains(ACCOUNT_LOCKED_CODE))
+    {
+        refusal.with_account_state(AccountState::Locked)
+    } else {
+        refusal
+    }
+}
 
 /// The kinds of refusal Vonage's API manager gives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,21 +48,22 @@ impl VonageRefusal {
     /// Classifies an error from a Vonage request; `None` when it is not a
     /// refusal (a network failure, say).
     pub fn of(error: &Error) -> Option<Self> {
-        let Error::Refused { grant, refusal } = error else {
-            return None;
-        };
+        let refusal = error.refusal()?;
         let description = refusal.description().unwrap_or("").to_ascii_lowercase();
-        Some(match (refusal.code(), grant.as_str()) {
-            (_, _) if description.contains("17003") => VonageRefusal::AccountLocked,
-            ("invalid_client", _) => VonageRefusal::InvalidClient,
-            ("invalid_grant", "refresh_token") => VonageRefusal::RefreshTokenDead,
-            ("invalid_grant", "authorization_code") => VonageRefusal::InvalidCode,
-            ("invalid_grant", "password") => VonageRefusal::InvalidCredentials,
-            ("unsupported_grant_type", _) => VonageRefusal::UnsupportedGrant,
-            ("invalid_request", _) if description.contains("grant") => {
+        Some(match (refusal.code(), refusal.grant()) {
+            _ if refusal.account_state() == Some(AccountState::Locked) => {
+                VonageRefusal::AccountLocked
+            }
+            (ErrorCode::InvalidClient, _) => VonageRefusal::InvalidClient,
+            _ if refusal.is_refresh_token_dead() => VonageRefusal::RefreshTokenDead,
+            (ErrorCode::InvalidGrant, GrantKind::AuthorizationCode) => VonageRefusal::InvalidCode,
+            (ErrorCode::InvalidGrant, GrantKind::Password) => VonageRefusal::InvalidCredentials,
+            (ErrorCode::UnsupportedGrantType | ErrorCode::UnauthorizedClient, _) => {
                 VonageRefusal::UnsupportedGrant
             }
-            ("unauthorized_client", _) => VonageRefusal::UnsupportedGrant,
+            (ErrorCode::InvalidRequest, _) if description.contains("grant") => {
+                VonageRefusal::UnsupportedGrant
+            }
             _ => VonageRefusal::Other,
         })
     }

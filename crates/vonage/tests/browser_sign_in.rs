@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use authkit_core::{BasicEncoding, ClientSecret, Error, MemoryStore, TokenManager, TokenStore};
+use authkit_core::{BasicEncoding, ClientSecret, Error, HeldAccount, MemoryStore, TokenManager};
 use authkit_testkit::{ClientKind, MockAuthServer, MockClient, ResponseStyle};
 use authkit_vonage::{LoopbackReceiver, Vonage};
 
@@ -25,15 +25,15 @@ async fn server_for(redirect_uri: &str) -> MockAuthServer {
 
 fn vonage(server: &MockAuthServer) -> Vonage {
     Vonage::builder("consumer-key", ClientSecret::new(SECRET))
-        .base_url(server.base_url())
-        .clock(server.shared_clock())
+        .endpoint(authkit_core::EndpointSettings::new().base_url(server.base_url()))
         .build()
         .unwrap()
 }
 
 /// Opens `url` as a browser would, following redirects; returns the last status and body.
 async fn browse(url: &str) -> (u16, String) {
-    let browser = reqwest::Client::builder()
+    let browser = authkit_core::http_client_builder()
+        .unwrap()
         .redirect(reqwest::redirect::Policy::limited(5))
         .build()
         .unwrap();
@@ -57,19 +57,30 @@ async fn a_person_signs_in_once_and_the_manager_refreshes_from_then_on() {
     assert_eq!(status, 200);
     assert!(page.contains("You may close this tab"), "{page}");
     let callback = waiting.await.unwrap().unwrap();
-    let tokens = account.exchange(request, &callback).await.unwrap();
+    let store = MemoryStore::new();
+    let manager = TokenManager::builder(account.clone(), store.clone())
+        .clock(server.shared_clock())
+        .build();
+    let tokens = account
+        .exchange(request, &callback, manager.context())
+        .await
+        .unwrap();
     assert!(server.is_access_token_active(tokens.access_token()));
     assert!(
         tokens.id_token().is_some(),
         "scope=openid brings an id token"
     );
 
-    let store = MemoryStore::new();
-    let manager = TokenManager::builder(account.clone(), store.clone())
-        .clock(server.shared_clock())
-        .build();
     manager.sign_in_with(tokens).await.unwrap();
-    assert!(store.load(manager.account_key()).await.unwrap().is_some());
+    assert!(
+        HeldAccount::acquire(&store, manager.account_key())
+            .await
+            .unwrap()
+            .load()
+            .await
+            .unwrap()
+            .is_some()
+    );
     let first = manager.access_token().await.unwrap();
     assert_eq!(server.log().len(), 1, "served from the sign-in, no request");
 
@@ -102,7 +113,11 @@ async fn a_denied_sign_in_comes_back_as_the_servers_refusal() {
     assert_eq!(status, 200);
     assert!(page.contains("did not complete"), "{page}");
     let error = waiting.await.unwrap().unwrap_err();
-    assert_eq!(error.oauth_error_code(), Some("access_denied"), "{error:?}");
+    assert_eq!(
+        error.refusal().map(|r| r.code()),
+        Some(&authkit_core::ErrorCode::AccessDenied),
+        "{error:?}"
+    );
 }
 
 #[tokio::test]

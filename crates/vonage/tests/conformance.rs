@@ -28,10 +28,7 @@ async fn vonage_password_accounts_conform() {
                 ))
         },
         |ctx| {
-            let vonage = Vonage::builder("consumer-key", ClientSecret::new("consumer:secret%"))
-                .base_url(ctx.server.base_url())
-                .clock(ctx.clock())
-                .build()?;
+            let vonage = vonage_at(&ctx.server.base_url())?;
             Ok(Arc::new(vonage.password_account(
                 ctx.username,
                 Password::new(ctx.password),
@@ -45,13 +42,9 @@ async fn vonage_password_accounts_conform() {
 
 const REDIRECT: &str = "http://127.0.0.1:8765/callback";
 
-fn vonage_at(
-    base_url: &str,
-    clock: std::sync::Arc<dyn authkit_core::Clock>,
-) -> Result<Vonage, authkit_core::Error> {
+fn vonage_at(base_url: &str) -> Result<Vonage, authkit_core::Error> {
     Vonage::builder("consumer-key", ClientSecret::new("consumer:secret%"))
-        .base_url(base_url)
-        .clock(clock)
+        .endpoint(authkit_core::EndpointSettings::new().base_url(base_url))
         .build()
 }
 
@@ -60,9 +53,11 @@ fn vonage_at(
 async fn sign_in(
     ctx: authkit_testkit::conformance::SignInContext,
 ) -> Result<authkit_core::TokenSet, authkit_core::Error> {
-    let account = vonage_at(&ctx.base_url, ctx.clock)?.code_account(REDIRECT, "default")?;
+    let account = vonage_at(&ctx.base_url)?.code_account(REDIRECT, "default")?;
+    let cx = authkit_core::RequestContext::new(ctx.clock);
     let request = account.authorization_request();
-    let browser = reqwest::Client::builder()
+    let browser = authkit_core::http_client_builder()
+        .unwrap()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("client");
@@ -85,7 +80,7 @@ async fn sign_in(
         code: authkit_core::AuthorizationCode::new(params["code"].clone()),
         state: params.get("state").cloned(),
     };
-    account.exchange(request, &callback).await
+    account.exchange(request, &callback, &cx).await
 }
 
 #[tokio::test]
@@ -110,8 +105,7 @@ async fn vonage_code_accounts_conform() {
                 )
         },
         |ctx| {
-            let account = vonage_at(&ctx.server.base_url(), ctx.clock())?
-                .code_account(REDIRECT, "default")?;
+            let account = vonage_at(&ctx.server.base_url())?.code_account(REDIRECT, "default")?;
             Ok(Arc::new(account) as Arc<dyn TokenProvider>)
         },
     )

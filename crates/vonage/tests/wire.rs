@@ -50,11 +50,18 @@ async fn server_answering(body: serde_json::Value, status: u16) -> MockServer {
 
 fn vonage(server: &MockServer) -> Vonage {
     Vonage::builder("consumer-key", ClientSecret::new(SECRET))
-        .base_url(server.uri())
-        .retry_policy(RetryPolicy::none())
-        .timeout(Duration::from_secs(5))
+        .endpoint(
+            authkit_core::EndpointSettings::new()
+                .base_url(server.uri())
+                .retry_policy(RetryPolicy::none())
+                .timeout(Duration::from_secs(5)),
+        )
         .build()
         .unwrap()
+}
+
+fn cx() -> authkit_core::RequestContext {
+    authkit_core::RequestContext::default()
 }
 
 async fn sorted_form(server: &MockServer) -> Vec<(String, String)> {
@@ -83,7 +90,7 @@ async fn the_password_grant_sends_what_the_page_shows() {
     let server = server_answering(password_example(), 200).await;
     vonage(&server)
         .password_account("name@corp.com", Password::new(PASSWORD))
-        .authenticate()
+        .authenticate(&cx())
         .await
         .unwrap();
     let requests = server.received_requests().await.unwrap();
@@ -114,8 +121,12 @@ async fn the_password_grant_sends_what_the_page_shows() {
 async fn the_page_password_example_keeps_the_id_token_and_its_shorter_lifetime() {
     let server = server_answering(password_example(), 200).await;
     let account = vonage(&server).password_account("alice", Password::new(PASSWORD));
-    assert_eq!(account.account_key().as_str(), "vonage:alice");
-    let tokens = account.authenticate().await.unwrap();
+    assert!(
+        account.account_key().as_str().starts_with("vonage:alice#"),
+        "{}",
+        account.account_key()
+    );
+    let tokens = account.authenticate(&cx()).await.unwrap();
     assert!(
         tokens
             .id_token()
@@ -143,7 +154,10 @@ async fn the_page_password_example_keeps_the_id_token_and_its_shorter_lifetime()
 async fn refresh_sends_client_id_secret_and_refresh_token() {
     let server = server_answering(code_example(), 200).await;
     let account = vonage(&server).password_account("alice", Password::new(PASSWORD));
-    let tokens = account.refresh(&RefreshToken::new("rt-old")).await.unwrap();
+    let tokens = account
+        .refresh(&RefreshToken::new("rt-old"), &cx())
+        .await
+        .unwrap();
     assert_eq!(
         sorted_form(&server).await,
         [
@@ -169,7 +183,27 @@ async fn the_authorization_url_carries_state_and_pkce() {
     let account = vonage(&server)
         .code_account("http://127.0.0.1:8400/callback", "desk")
         .unwrap();
-    assert_eq!(account.account_key().as_str(), "vonage:consumer-key:desk");
+    assert!(
+        account
+            .account_key()
+            .as_str()
+            .starts_with("vonage:consumer-key:desk#"),
+        "{}",
+        account.account_key()
+    );
+    let other_app = Vonage::builder("other-key", ClientSecret::new(SECRET))
+        .endpoint(authkit_core::EndpointSettings::new().base_url(server.uri()))
+        .build()
+        .unwrap();
+    assert_ne!(
+        other_app
+            .password_account("alice", Password::new("x"))
+            .account_key(),
+        vonage(&server)
+            .password_account("alice", Password::new("x"))
+            .account_key(),
+        "two Vonage applications for the same user are different accounts"
+    );
     let request = account.authorization_request();
     let url = request.url();
     assert_eq!(url.path(), "/authorize");
@@ -189,7 +223,7 @@ async fn the_authorization_url_carries_state_and_pkce() {
     );
 
     let without_pkce = Vonage::builder("consumer-key", ClientSecret::new(SECRET))
-        .base_url(server.uri())
+        .endpoint(authkit_core::EndpointSettings::new().base_url(server.uri()))
         .pkce(false)
         .build()
         .unwrap()
@@ -214,7 +248,7 @@ async fn the_code_exchange_uses_raw_basic_credentials_and_the_same_redirect_uri(
         code: AuthorizationCode::new("the-code"),
         state: Some(request.state().as_str().to_owned()),
     };
-    let tokens = account.exchange(request, &callback).await.unwrap();
+    let tokens = account.exchange(request, &callback, &cx()).await.unwrap();
     assert_eq!(tokens.scopes().unwrap(), ["default"]);
 
     let requests = server.received_requests().await.unwrap();
@@ -255,7 +289,10 @@ async fn a_mismatched_state_is_refused_before_any_request() {
             code: AuthorizationCode::new("the-code"),
             state: returned,
         };
-        let error = account.exchange(request, &callback).await.unwrap_err();
+        let error = account
+            .exchange(request, &callback, &cx())
+            .await
+            .unwrap_err();
         assert!(matches!(error, Error::SignInRequired { .. }), "{error:?}");
     }
     assert!(server.received_requests().await.unwrap().is_empty());
@@ -268,7 +305,7 @@ async fn a_code_account_cannot_sign_in_without_a_person() {
         .code_account("http://127.0.0.1:8400/callback", "desk")
         .unwrap();
     assert!(matches!(
-        account.authenticate().await,
+        account.authenticate(&cx()).await,
         Err(Error::SignInRequired { .. })
     ));
 }
@@ -305,7 +342,7 @@ async fn the_api_managers_refusals_are_classified() {
     ];
     for (status, body, expected) in cases {
         let server = server_answering(body.clone(), status).await;
-        let error = password(&server).authenticate().await.unwrap_err();
+        let error = password(&server).authenticate(&cx()).await.unwrap_err();
         assert_eq!(VonageRefusal::of(&error), Some(expected), "{body}");
         assert!(!error.is_retryable());
         assert!(!format!("{error:?} {error}").contains(PASSWORD));
@@ -317,10 +354,10 @@ async fn the_api_managers_refusals_are_classified() {
     )
     .await;
     let error = password(&server)
-        .refresh(&RefreshToken::new("spent"))
+        .refresh(&RefreshToken::new("spent"), &cx())
         .await
         .unwrap_err();
-    assert!(error.is_refresh_token_rejected());
+    assert!(error.is_refresh_token_dead());
     assert_eq!(
         VonageRefusal::of(&error),
         Some(VonageRefusal::RefreshTokenDead)
@@ -342,6 +379,9 @@ async fn the_api_managers_refusals_are_classified() {
         code: AuthorizationCode::new("bad"),
         state: Some(request.state().as_str().to_owned()),
     };
-    let error = account.exchange(request, &callback).await.unwrap_err();
+    let error = account
+        .exchange(request, &callback, &cx())
+        .await
+        .unwrap_err();
     assert_eq!(VonageRefusal::of(&error), Some(VonageRefusal::InvalidCode));
 }

@@ -3,7 +3,7 @@
 use std::io::IsTerminal;
 use std::time::Duration;
 
-use authkit_core::{TokenManager, TokenProvider};
+use authkit_core::{EndpointSettings, TokenManager, TokenProvider};
 use authkit_store_file::FileStore;
 use authkit_vonage::{LoopbackReceiver, Vonage};
 
@@ -18,15 +18,16 @@ pub const UNUSED_REDIRECT: &str = "http://127.0.0.1/callback";
 /// Signs in through the browser and stores the tokens.
 pub async fn vonage(args: VonageLoginArgs, store: FileStore) -> Result<(), Failure> {
     let secret = client_secret()?;
-    let mut builder = Vonage::builder(args.client_id.clone(), secret);
+    let mut settings = EndpointSettings::new();
     if let Some(base) = &args.base_url {
-        builder = builder.base_url(base.clone());
+        settings = settings.base_url(base.clone());
     }
+    let mut builder = Vonage::builder(args.client_id.clone(), secret);
     if let (Some(authorize), Some(token)) = (&args.authorize_url, &args.token_url) {
-        builder = builder
-            .authorize_url(authorize.clone())
-            .token_url(token.clone());
+        settings = settings.token_url(token.clone());
+        builder = builder.authorize_url(authorize.clone());
     }
+    builder = builder.endpoint(settings);
     if let Some(scopes) = scopes(args.scope.as_deref()) {
         builder = builder.scopes(scopes);
     }
@@ -48,10 +49,11 @@ pub async fn vonage(args: VonageLoginArgs, store: FileStore) -> Result<(), Failu
     } else {
         waiting.await?
     };
-    let tokens = account.exchange(request, &callback).await?;
-    TokenManager::new(account.clone(), store)
-        .sign_in_with(tokens)
+    let manager = TokenManager::new(account.clone(), store);
+    let tokens = account
+        .exchange(request, &callback, manager.context())
         .await?;
+    manager.sign_in_with(tokens).await?;
     eprintln!("Signed in: {}", account.account_key());
     Ok(())
 }

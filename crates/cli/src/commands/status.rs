@@ -1,6 +1,6 @@
 //! `authkit status`: every stored account and how long its tokens last.
 
-use authkit_core::{AccountKey, StoreError, TokenStore};
+use authkit_core::{AccountKey, HeldAccount, StoreError};
 use authkit_store_file::FileStore;
 use serde_json::json;
 use time::OffsetDateTime;
@@ -23,7 +23,11 @@ pub async fn run(store: FileStore, as_json: bool) -> Result<(), Failure> {
     let mut rows = Vec::new();
     for key in store.keys().await? {
         let provider = key.as_str().split(':').next().unwrap_or("").to_owned();
-        let row = match store.load(&key).await {
+        let loaded = async {
+            let mut held = HeldAccount::acquire(&store, &key).await?;
+            held.load().await
+        };
+        let row = match loaded.await {
             Ok(Some(tokens)) => Row {
                 access_expires_in: Some((tokens.expires_at() - now).whole_seconds()),
                 refresh_expires_in: tokens
@@ -72,8 +76,14 @@ pub async fn run(store: FileStore, as_json: bool) -> Result<(), Failure> {
         println!("No stored accounts in {}", store.dir().display());
         return Ok(());
     }
+    let width = rows
+        .iter()
+        .map(|r| r.key.as_str().chars().count())
+        .max()
+        .unwrap_or(0)
+        .max("ACCOUNT".len());
     println!(
-        "{:<40} {:<8} {:<16} {:<16}",
+        "{:<width$}  {:<8} {:<16} {:<16}",
         "ACCOUNT", "PROVIDER", "ACCESS TOKEN", "REFRESH TOKEN"
     );
     for r in rows {
@@ -88,8 +98,11 @@ pub async fn run(store: FileStore, as_json: bool) -> Result<(), Failure> {
             (true, None) => "no expiry known".to_owned(),
         };
         println!(
-            "{:<40} {:<8} {:<16} {:<16}",
-            r.key, r.provider, access, refresh
+            "{:<width$}  {:<8} {:<16} {:<16}",
+            r.key.as_str(),
+            r.provider,
+            access,
+            refresh
         );
     }
     Ok(())

@@ -7,7 +7,7 @@ use authkit_store_file::FileStore;
 use authkit_voipex::Voipex;
 use authkit_vonage::Vonage;
 
-use super::scopes;
+use super::{endpoint_settings, scopes};
 use crate::cli::{Endpoint, VoipexArgs, VonageTokenArgs};
 use crate::deferred::{Deferred, NeedsBrowser};
 use crate::exit::Failure;
@@ -26,24 +26,14 @@ pub async fn print_token(
 
 fn usage_to_config(failure: Failure) -> Error {
     match failure {
-        Failure::Usage(message) => Error::Config(message),
+        Failure::Usage(message) => Error::config(message),
         Failure::Auth(error) => error,
     }
 }
 
 fn voipex_with(args: &VoipexArgs, password: Password) -> Result<Voipex, Error> {
-    let mut builder = Voipex::builder(args.username.clone(), password);
-    builder = match &args.endpoint {
-        Endpoint {
-            token_url: Some(url),
-            ..
-        } => builder.token_url(url.clone()),
-        Endpoint {
-            base_url: Some(url),
-            ..
-        } => builder.base_url(url.clone()),
-        _ => builder,
-    };
+    let mut builder = Voipex::builder(args.username.clone(), password)
+        .endpoint(endpoint_settings(&args.endpoint));
     if let Some(id) = &args.client_id {
         builder = builder.client_id(id.clone());
     }
@@ -57,14 +47,14 @@ fn voipex_with(args: &VoipexArgs, password: Password) -> Result<Voipex, Error> {
 pub fn voipex(args: VoipexArgs) -> Result<Arc<dyn TokenProvider>, Failure> {
     // A refresh never sends the password, so the refreshing provider has none.
     let refreshing = voipex_with(&args, Password::new(""))?;
-    let key = refreshing.account_key().clone();
+    let placeholder = refreshing.clone();
     let source = PasswordSource {
         from_stdin: args.password.password_stdin,
     };
     let args = Arc::new(args);
     let prompt = format!("Password for {}: ", args.username);
     Ok(Arc::new(Deferred::new(
-        key,
+        &placeholder,
         move || Ok(Arc::new(refreshing.clone()) as Arc<dyn TokenProvider>),
         move || {
             let password = source.read(&prompt).map_err(usage_to_config)?;
@@ -79,18 +69,7 @@ fn vonage_with(
     scope: Option<&str>,
     secret: ClientSecret,
 ) -> Result<Vonage, Error> {
-    let mut builder = Vonage::builder(client_id, secret);
-    builder = match endpoint {
-        Endpoint {
-            token_url: Some(url),
-            ..
-        } => builder.token_url(url.clone()),
-        Endpoint {
-            base_url: Some(url),
-            ..
-        } => builder.base_url(url.clone()),
-        _ => builder,
-    };
+    let mut builder = Vonage::builder(client_id, secret).endpoint(endpoint_settings(endpoint));
     if let Some(scopes) = scopes(scope) {
         builder = builder.scopes(scopes);
     }
@@ -125,10 +104,7 @@ pub fn vonage(args: VonageTokenArgs) -> Result<Arc<dyn TokenProvider>, Failure> 
     };
     match args.username.clone() {
         Some(username) => {
-            let key = placeholder
-                .password_account(username.clone(), Password::new(""))
-                .account_key()
-                .clone();
+            let placeholder = placeholder.password_account(username.clone(), Password::new(""));
             let refreshing = Arc::new(refreshing);
             let for_refresh =
                 {
@@ -141,27 +117,31 @@ pub fn vonage(args: VonageTokenArgs) -> Result<Arc<dyn TokenProvider>, Failure> 
                     }
                 };
             let prompt = format!("Password for {username}: ");
-            Ok(Arc::new(Deferred::new(key, for_refresh, move || {
-                let vonage = refreshing()?;
-                let password = source.read(&prompt).map_err(usage_to_config)?;
-                Ok(
-                    Arc::new(vonage.password_account(username.clone(), password))
-                        as Arc<dyn TokenProvider>,
-                )
-            })))
+            Ok(Arc::new(Deferred::new(
+                &placeholder,
+                for_refresh,
+                move || {
+                    let vonage = refreshing()?;
+                    let password = source.read(&prompt).map_err(usage_to_config)?;
+                    Ok(
+                        Arc::new(vonage.password_account(username.clone(), password))
+                            as Arc<dyn TokenProvider>,
+                    )
+                },
+            )))
         }
         None => {
             let account =
                 placeholder.code_account(super::login::UNUSED_REDIRECT, args.label.clone())?;
-            let key = account.account_key().clone();
             let hint = format!(
                 "authkit login vonage --client-id {} --redirect-uri http://127.0.0.1:PORT/callback",
                 args.client_id
             );
             let label = args.label.clone();
-            let browser_key = key.clone();
+            let browser_key = account.account_key().clone();
+            let browser_binding = account.binding().clone();
             Ok(Arc::new(Deferred::new(
-                key,
+                &account,
                 move || {
                     Ok(Arc::new(
                         refreshing()?.code_account(super::login::UNUSED_REDIRECT, label.clone())?,
@@ -170,6 +150,7 @@ pub fn vonage(args: VonageTokenArgs) -> Result<Arc<dyn TokenProvider>, Failure> 
                 move || {
                     Ok(Arc::new(NeedsBrowser {
                         key: browser_key.clone(),
+                        binding: browser_binding.clone(),
                         hint: hint.clone(),
                     }) as Arc<dyn TokenProvider>)
                 },

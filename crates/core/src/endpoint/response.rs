@@ -9,7 +9,11 @@
 //! "forever"), and absurd lifetimes are clamped with checked arithmetic.
 //!
 //! Classification follows the `error` code and the grant in progress, never
-//! the HTTP status alone.
+//! the HTTP status alone, with one exception learnt from real servers: an
+//! OAuth error body with a 5xx status is a server failure (retryable), not a
+//! refusal. A field that is present but of the wrong kind (`expires_in` as a
+//! word, `token_type` as a number) makes the success malformed; a token of a
+//! type this client cannot present is refused, never handed out as Bearer.
 
 use std::collections::BTreeMap;
 use std::time::Duration as StdDuration;
@@ -17,8 +21,13 @@ use std::time::Duration as StdDuration;
 use serde_json::{Map, Value};
 use time::{Duration, OffsetDateTime};
 
-use crate::error::{Error, OAuthRefusal};
+use crate::binding::{Binding, Scopes};
+use crate::error::{
+    ConfigError, ConfigErrorKind, Error, ErrorCode, ProtocolError, Refusal, TransientError,
+    TransientKind,
+};
 use crate::excerpt::scrub;
+use crate::grant::GrantKind;
 use crate::secret::{AccessToken, IdToken, RefreshToken};
 use crate::token::{TokenSet, TokenType};
 
@@ -53,37 +62,45 @@ pub struct ResponseParts<'a> {
 }
 
 /// What the parser needs to know besides the response.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ParseContext<'a> {
-    /// The `grant_type` of the request, for classifying refusals.
-    pub grant_type: &'a str,
+    /// The kind of grant requested, for classifying refusals.
+    pub grant: GrantKind,
     /// When the request was sent: lifetimes count from here.
     pub sent_at: OffsetDateTime,
     /// The lifetime assumed when the server gives none.
     pub default_lifetime: Duration,
+    /// The endpoint, client and resources the set will be bound to.
+    pub binding: Binding,
+    /// The scopes requested: the binding's when the response names none.
+    pub requested_scopes: &'a [String],
+    /// Token types accepted besides Bearer.
+    pub accepted_token_types: &'a [TokenType],
 }
 
-/// Interprets a token endpoint response: a [`TokenSet`] on success, a
+/// Interprets a token endpoint response: a bound [`TokenSet`] on success, a
 /// classified [`Error`] otherwise. Never panics, whatever the bytes.
 pub fn interpret(response: &ResponseParts<'_>, ctx: &ParseContext<'_>) -> Result<TokenSet, Error> {
     let status = response.status;
     if status == 429 {
-        return Err(Error::RateLimited {
-            retry_after: response.retry_after,
-        });
+        return Err(transient(
+            TransientKind::RateLimited { status },
+            "the server asked to slow down",
+            response,
+        ));
     }
     let fields = match decode_body(response) {
         Body::Fields(fields) => fields,
         Body::BrokenJson(reason) => return Err(broken_body(response, reason)),
-        Body::Foreign => return Err(foreign(response)),
+        Body::Foreign => return Err(foreign(response, excerpt(response))),
     };
-    if let Some(error) = fields.get("error") {
-        return Err(refusal(response, ctx, error, &fields));
+    if let Some(error) = fields.get("error").cloned() {
+        return Err(refusal(response, ctx, &error, fields));
     }
     if !(200..300).contains(&status) {
         return Err(fields_without_error(response, &fields));
     }
-    parse_success(status, &fields, ctx)
+    parse_success(status, fields, ctx)
 }
 
 enum Body {
@@ -94,7 +111,7 @@ enum Body {
 
 fn decode_body(response: &ResponseParts<'_>) -> Body {
     let content_type = response.content_type.unwrap_or("").to_ascii_lowercase();
-    let trimmed = trim_ascii(response.body);
+    let trimmed = response.body.trim_ascii();
     let looks_json = trimmed.first() == Some(&b'{');
     if content_type.contains("json") || looks_json {
         return match serde_json::from_slice::<Value>(trimmed) {
@@ -121,18 +138,6 @@ fn looks_form(body: &[u8]) -> bool {
         && !body.iter().any(|b| b.is_ascii_whitespace() || *b == b'<')
 }
 
-fn trim_ascii(bytes: &[u8]) -> &[u8] {
-    let start = bytes
-        .iter()
-        .position(|b| !b.is_ascii_whitespace())
-        .unwrap_or(bytes.len());
-    let end = bytes
-        .iter()
-        .rposition(|b| !b.is_ascii_whitespace())
-        .map_or(start, |i| i + 1);
-    &bytes[start..end]
-}
-
 fn excerpt(response: &ResponseParts<'_>) -> String {
     scrub(&String::from_utf8_lossy(response.body), EXCERPT_CHARS)
 }
@@ -144,21 +149,35 @@ fn content_type_text(response: &ResponseParts<'_>) -> String {
         .unwrap_or_else(|| "none".to_owned())
 }
 
+fn transient(
+    kind: TransientKind,
+    detail: impl Into<String>,
+    response: &ResponseParts<'_>,
+) -> Error {
+    TransientError::new(kind, detail)
+        .with_retry_after(response.retry_after)
+        .into()
+}
+
 /// A body that is not OAuth at all: a server failure when the status says
-/// so, otherwise a foreign response.
-fn foreign(response: &ResponseParts<'_>) -> Error {
-    if response.status >= 500 {
-        Error::ServerFailure {
-            status: response.status,
-            excerpt: excerpt(response),
-            retry_after: response.retry_after,
-        }
-    } else {
-        Error::NotOAuth {
-            status: response.status,
+/// so; a wrong URL when the status says there is no such resource; otherwise
+/// a foreign response.
+fn foreign(response: &ResponseParts<'_>, excerpt: String) -> Error {
+    match response.status {
+        status @ 500.. => transient(TransientKind::ServerFailure { status }, excerpt, response),
+        status @ (404 | 405 | 410) => Error::Config(ConfigError::new(
+            ConfigErrorKind::NotATokenEndpoint,
+            format!(
+                "the URL is not a token endpoint: it answered {status} with a {} page ({excerpt})",
+                content_type_text(response)
+            ),
+        )),
+        status => ProtocolError::NotOAuth {
+            status,
             content_type: content_type_text(response),
-            excerpt: excerpt(response),
+            excerpt,
         }
+        .into(),
     }
 }
 
@@ -173,41 +192,20 @@ fn fields_without_error(response: &ResponseParts<'_>, fields: &Map<String, Value
         ),
         EXCERPT_CHARS,
     );
-    if response.status >= 500 {
-        Error::ServerFailure {
-            status: response.status,
-            excerpt,
-            retry_after: response.retry_after,
-        }
-    } else {
-        Error::NotOAuth {
-            status: response.status,
-            content_type: content_type_text(response),
-            excerpt,
-        }
-    }
+    foreign(response, excerpt)
 }
 
 /// A body that claimed to be JSON and was not. On success statuses it may
 /// hold tokens, so no excerpt is given.
 fn broken_body(response: &ResponseParts<'_>, reason: &str) -> Error {
     if (200..300).contains(&response.status) {
-        Error::MalformedResponse {
+        ProtocolError::Malformed {
             status: response.status,
             reason: reason.to_owned(),
         }
-    } else if response.status >= 500 {
-        Error::ServerFailure {
-            status: response.status,
-            excerpt: reason.to_owned(),
-            retry_after: response.retry_after,
-        }
+        .into()
     } else {
-        Error::NotOAuth {
-            status: response.status,
-            content_type: content_type_text(response),
-            excerpt: reason.to_owned(),
-        }
+        foreign(response, reason.to_owned())
     }
 }
 
@@ -215,86 +213,101 @@ fn refusal(
     response: &ResponseParts<'_>,
     ctx: &ParseContext<'_>,
     error: &Value,
-    fields: &Map<String, Value>,
+    fields: Map<String, Value>,
 ) -> Error {
+    let status = response.status;
     let Some(code) = error.as_str() else {
-        return if (200..300).contains(&response.status) {
-            Error::MalformedResponse {
-                status: response.status,
+        return if (200..300).contains(&status) {
+            ProtocolError::Malformed {
+                status,
                 reason: "the `error` field is not a string".to_owned(),
             }
+            .into()
         } else {
-            foreign(response)
+            foreign(response, "an `error` field that is not a string".to_owned())
         };
     };
-    let text = |name: &str| fields.get(name).and_then(Value::as_str).map(str::to_owned);
-    let refusal = OAuthRefusal::new(
-        code,
-        text("error_description"),
-        text("error_uri"),
-        response.status,
-    );
+    let fields: BTreeMap<String, Value> = fields.into_iter().collect();
+    let refusal = Refusal::from_fields(ctx.grant.clone(), code, status, fields);
+    let said = || {
+        let mut text = format!("OAuth error {}", refusal.code());
+        if let Some(d) = refusal.description() {
+            text.push_str(&format!(" ({d})"));
+        }
+        text
+    };
     match refusal.code() {
-        "server_error" | "temporarily_unavailable" => Error::ServerFailure {
-            status: response.status,
-            excerpt: refusal.to_string(),
-            retry_after: response.retry_after,
-        },
-        "slow_down" => Error::RateLimited {
-            retry_after: response.retry_after,
-        },
-        _ => Error::Refused {
-            grant: ctx.grant_type.to_owned(),
-            refusal,
-        },
+        // The server failed, whatever it calls it: a 5xx is never a refusal.
+        _ if status >= 500 => transient(TransientKind::ServerFailure { status }, said(), response),
+        ErrorCode::Other(c) if c == "server_error" || c == "temporarily_unavailable" => {
+            transient(TransientKind::ServerFailure { status }, said(), response)
+        }
+        ErrorCode::Other(c) if c == "slow_down" => {
+            transient(TransientKind::RateLimited { status }, said(), response)
+        }
+        _ => Error::Refused(refusal),
     }
 }
 
 fn parse_success(
     status: u16,
-    fields: &Map<String, Value>,
+    mut fields: Map<String, Value>,
     ctx: &ParseContext<'_>,
 ) -> Result<TokenSet, Error> {
-    let malformed = |reason: &str| Error::MalformedResponse {
-        status,
-        reason: reason.to_owned(),
-    };
-    let access_token = match fields.get("access_token") {
-        Some(Value::String(s)) if !s.is_empty() => AccessToken::new(s.clone()),
-        Some(Value::String(_)) => return Err(malformed("`access_token` is empty")),
-        Some(_) => return Err(malformed("`access_token` is not a string")),
-        None => return Err(malformed("no `access_token` in the response")),
+    let malformed =
+        |reason: String| -> Error { ProtocolError::Malformed { status, reason }.into() };
+    let access_token = match fields.remove("access_token") {
+        Some(Value::String(s)) if !s.is_empty() => AccessToken::new(s),
+        Some(Value::String(_)) => return Err(malformed("`access_token` is empty".into())),
+        Some(_) => return Err(malformed("`access_token` is not a string".into())),
+        None => return Err(malformed("no `access_token` in the response".into())),
     };
     let token_type = match fields.get("token_type") {
-        Some(Value::String(s)) if !s.trim().is_empty() => TokenType::parse(s),
-        _ => TokenType::Bearer,
+        None | Some(Value::Null) => TokenType::Bearer,
+        Some(Value::String(s)) if s.trim().is_empty() => TokenType::Bearer,
+        Some(Value::String(s)) => TokenType::parse(s),
+        Some(_) => return Err(malformed("`token_type` is not a string".into())),
     };
-    let optional_secret = |name: &str| -> Result<Option<String>, Error> {
-        match fields.get(name) {
+    if token_type != TokenType::Bearer && !ctx.accepted_token_types.contains(&token_type) {
+        return Err(ProtocolError::UnusableTokenType {
+            token_type: scrub(token_type.as_str(), 40),
+        }
+        .into());
+    }
+    let mut optional_secret = |name: &str| -> Result<Option<String>, Error> {
+        match fields.remove(name) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::String(s)) if s.is_empty() => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(_) => Err(malformed(&format!("`{name}` is not a string"))),
+            Some(Value::String(s)) => Ok(Some(s)),
+            Some(_) => Err(malformed(format!("`{name}` is not a string"))),
         }
     };
     let refresh_token = optional_secret("refresh_token")?.map(RefreshToken::new);
     let id_token = optional_secret("id_token")?.map(IdToken::new);
 
-    let (expires_at, estimated) = match fields.get("expires_in").and_then(lifetime_seconds) {
+    let lifetime = |name: &str| -> Result<Option<i64>, Error> {
+        match fields.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(value) => lifetime_seconds(value)
+                .map_err(|()| malformed(format!("`{name}` is not a number of seconds"))),
+        }
+    };
+    let (expires_at, estimated) = match lifetime("expires_in")? {
         Some(seconds) => (expiry_after(ctx.sent_at, seconds), false),
         None => (
             expiry_after(ctx.sent_at, ctx.default_lifetime.whole_seconds()),
             true,
         ),
     };
-    let refresh_expires_at = fields
-        .get("refresh_expires_in")
-        .or_else(|| fields.get("refresh_token_expires_in"))
-        .and_then(lifetime_seconds)
+    let refresh_lifetime = match lifetime("refresh_expires_in")? {
+        Some(seconds) => Some(seconds),
+        None => lifetime("refresh_token_expires_in")?,
+    };
+    let refresh_expires_at = refresh_lifetime
         .filter(|_| refresh_token.is_some())
         .map(|seconds| expiry_after(ctx.sent_at, seconds));
 
-    let scopes = match fields.get("scope") {
+    let scopes: Option<Vec<String>> = match fields.get("scope") {
         Some(Value::String(s)) => Some(s.split_whitespace().map(str::to_owned).collect()),
         Some(Value::Array(items)) => Some(
             items
@@ -305,10 +318,13 @@ fn parse_success(
         ),
         _ => None,
     };
+    let granted = match &scopes {
+        Some(granted) => Scopes::new(granted.iter().cloned()),
+        None => Scopes::new(ctx.requested_scopes.iter().cloned()),
+    };
     let extra: BTreeMap<String, Value> = fields
-        .iter()
+        .into_iter()
         .filter(|(k, _)| !KNOWN_FIELDS.contains(&k.as_str()))
-        .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
 
     Ok(TokenSet::new(access_token, ctx.sent_at, expires_at)
@@ -317,17 +333,19 @@ fn parse_success(
         .with_refresh_token(refresh_token, refresh_expires_at)
         .with_id_token(id_token)
         .with_scopes(scopes)
+        .with_binding(ctx.binding.clone().with_scopes(granted))
         .with_extra(extra))
 }
 
-/// A positive lifetime in whole seconds from a number, a numeric string or a
-/// float; `None` for anything else, zero or negative ("unknown").
-pub fn lifetime_seconds(value: &Value) -> Option<i64> {
+/// A lifetime in whole seconds from a number, a numeric string or a float:
+/// `Ok(None)` for zero or negative ("unknown"), `Err` for anything that is
+/// not a number (a word, a boolean, an object, an array).
+fn lifetime_seconds(value: &Value) -> Result<Option<i64>, ()> {
     let seconds = match value {
         Value::Number(n) => match (n.as_i64(), n.as_u64()) {
             (Some(i), _) => i,
             (None, Some(_)) => i64::MAX,
-            (None, None) => float_seconds(n.as_f64()?)?,
+            (None, None) => float_seconds(n.as_f64().ok_or(())?),
         },
         Value::String(s) => {
             let s = s.trim();
@@ -335,26 +353,32 @@ pub fn lifetime_seconds(value: &Value) -> Option<i64> {
                 Ok(i) => i,
                 Err(_) => match s.parse::<u64>() {
                     Ok(_) => i64::MAX,
-                    Err(_) => float_seconds(s.parse::<f64>().ok()?)?,
+                    Err(_) => {
+                        let f = s.parse::<f64>().map_err(|_| ())?;
+                        if f.is_nan() {
+                            return Err(());
+                        }
+                        float_seconds(f)
+                    }
                 },
             }
         }
-        _ => return None,
+        _ => return Err(()),
     };
-    (seconds > 0).then_some(seconds)
+    Ok((seconds > 0).then_some(seconds))
 }
 
-fn float_seconds(f: f64) -> Option<i64> {
-    if !f.is_finite() || f < 1.0 {
-        return None;
+fn float_seconds(f: f64) -> i64 {
+    if !f.is_finite() {
+        return if f > 0.0 { i64::MAX } else { 0 };
     }
     // `as` saturates at i64::MAX for huge values.
-    Some(f.floor() as i64)
+    f.floor() as i64
 }
 
 /// `from + seconds`, with the lifetime clamped to [`MAX_LIFETIME`] and the
 /// sum checked, so no value can overflow or land after what the server said.
-pub fn expiry_after(from: OffsetDateTime, seconds: i64) -> OffsetDateTime {
+pub(crate) fn expiry_after(from: OffsetDateTime, seconds: i64) -> OffsetDateTime {
     let lifetime = Duration::seconds(seconds.max(0)).min(MAX_LIFETIME);
     from.checked_add(lifetime).unwrap_or(from)
 }

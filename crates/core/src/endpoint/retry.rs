@@ -10,9 +10,11 @@
 //! connection that broke mid-response, the token may already be spent, and
 //! re-sending it could make the server revoke the whole token family.
 
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
-use crate::error::Error;
+use time::OffsetDateTime;
+
+use crate::error::{Error, TransientKind};
 
 /// How a token endpoint retries failed requests.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,16 +61,9 @@ impl RetryPolicy {
         if attempt >= self.max_attempts || !may_retry(error, single_use) {
             return None;
         }
-        let delay = match error {
-            Error::RateLimited {
-                retry_after: Some(wait),
-            }
-            | Error::ServerFailure {
-                retry_after: Some(wait),
-                ..
-            } => *wait,
-            _ => jittered(self.backoff(attempt)),
-        };
+        let delay = error
+            .retry_after()
+            .unwrap_or_else(|| jittered(self.backoff(attempt)));
         (elapsed + delay <= self.max_elapsed).then_some(delay)
     }
 
@@ -82,11 +77,13 @@ impl RetryPolicy {
 }
 
 fn may_retry(error: &Error, single_use: bool) -> bool {
-    match error {
-        Error::RateLimited { .. } => true,
-        Error::ServerFailure { status, .. } => !single_use || *status == 503,
-        Error::Network(net) => !single_use || net.request_not_sent(),
-        _ => false,
+    let Error::Transient(transient) = error else {
+        return false;
+    };
+    match transient.kind() {
+        TransientKind::RateLimited { .. } => true,
+        TransientKind::ServerFailure { status } => !single_use || status == 503,
+        _ => !single_use || transient.request_not_sent(),
     }
 }
 
@@ -97,38 +94,31 @@ fn jittered(backoff: Duration) -> Duration {
     half + half.mul_f64(fastrand::f64())
 }
 
-/// Parses a `Retry-After` header: delay-seconds or an HTTP date (RFC 9110 §10.2.3).
-pub(crate) fn parse_retry_after(value: &str) -> Option<Duration> {
+/// Parses a `Retry-After` header: delay-seconds or an HTTP date (RFC 9110
+/// §10.2.3), counted from `now` (the request context's clock).
+pub(crate) fn parse_retry_after(value: &str, now: OffsetDateTime) -> Option<Duration> {
     let value = value.trim();
     if let Ok(seconds) = value.parse::<u64>() {
         return Some(Duration::from_secs(seconds));
     }
     let at = httpdate::parse_http_date(value).ok()?;
-    Some(
-        at.duration_since(SystemTime::now())
-            .unwrap_or(Duration::ZERO),
-    )
+    let at = OffsetDateTime::from(at);
+    Some(Duration::try_from(at - now).unwrap_or(Duration::ZERO))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::{NetworkError, NetworkErrorKind, OAuthRefusal};
+    use crate::error::{ErrorCode, Refusal, TransientError};
+    use crate::grant::GrantKind;
 
     fn server(status: u16) -> Error {
-        Error::ServerFailure {
-            status,
-            excerpt: String::new(),
-            retry_after: None,
-        }
+        TransientError::new(TransientKind::ServerFailure { status }, "").into()
     }
 
     #[test]
     fn refusals_are_never_retried() {
-        let refused = Error::Refused {
-            grant: "password".into(),
-            refusal: OAuthRefusal::new("invalid_grant", None, None, 400),
-        };
+        let refused: Error = Refusal::new(GrantKind::Password, ErrorCode::InvalidGrant, 400).into();
         assert_eq!(
             RetryPolicy::default().delay_after(&refused, 1, Duration::ZERO, false),
             None
@@ -161,9 +151,9 @@ mod tests {
     #[test]
     fn retry_after_is_honoured_within_the_budget() {
         let policy = RetryPolicy::default();
-        let limited = Error::RateLimited {
-            retry_after: Some(Duration::from_secs(3)),
-        };
+        let limited: Error = TransientError::new(TransientKind::RateLimited { status: 429 }, "")
+            .with_retry_after(Some(Duration::from_secs(3)))
+            .into();
         assert_eq!(
             policy.delay_after(&limited, 1, Duration::ZERO, true),
             Some(Duration::from_secs(3))
@@ -187,8 +177,8 @@ mod tests {
                 .delay_after(&server(502), 1, Duration::ZERO, true)
                 .is_none()
         );
-        let connect = Error::Network(NetworkError::new(NetworkErrorKind::Connect, "refused"));
-        let broken = Error::Network(NetworkError::new(NetworkErrorKind::Body, "reset"));
+        let connect: Error = TransientError::new(TransientKind::Connect, "refused").into();
+        let broken: Error = TransientError::new(TransientKind::ConnectionBroken, "reset").into();
         assert!(
             policy
                 .delay_after(&connect, 1, Duration::ZERO, true)
@@ -208,11 +198,10 @@ mod tests {
 
     #[test]
     fn a_503_with_retry_after_waits_as_told() {
-        let unavailable = Error::ServerFailure {
-            status: 503,
-            excerpt: String::new(),
-            retry_after: Some(Duration::from_secs(2)),
-        };
+        let unavailable: Error =
+            TransientError::new(TransientKind::ServerFailure { status: 503 }, "")
+                .with_retry_after(Some(Duration::from_secs(2)))
+                .into();
         let policy = RetryPolicy::default();
         assert_eq!(
             policy.delay_after(&unavailable, 1, Duration::ZERO, true),
@@ -227,11 +216,17 @@ mod tests {
 
     #[test]
     fn retry_after_parses_seconds_and_dates() {
-        assert_eq!(parse_retry_after(" 7 "), Some(Duration::from_secs(7)));
+        let now = time::macros::datetime!(2015-10-21 07:27:50 UTC);
+        assert_eq!(parse_retry_after(" 7 ", now), Some(Duration::from_secs(7)));
         assert_eq!(
-            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
+            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now),
+            Some(Duration::from_secs(10)),
+            "a date counts from the context's clock"
+        );
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now + time::Duration::HOUR),
             Some(Duration::ZERO)
         );
-        assert_eq!(parse_retry_after("soon"), None);
+        assert_eq!(parse_retry_after("soon", now), None);
     }
 }

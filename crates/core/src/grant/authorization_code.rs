@@ -15,6 +15,7 @@ pub struct AuthorizationCodeGrant {
     code: AuthorizationCode,
     redirect_uri: String,
     pkce_verifier: Option<PkceVerifier>,
+    scopes: Vec<String>,
 }
 
 impl AuthorizationCodeGrant {
@@ -24,12 +25,24 @@ impl AuthorizationCodeGrant {
             code,
             redirect_uri: redirect_uri.into(),
             pkce_verifier: None,
+            scopes: Vec::new(),
         }
     }
 
     /// Adds the PKCE verifier whose challenge the authorization request sent.
     pub fn with_pkce_verifier(mut self, verifier: PkceVerifier) -> Self {
         self.pkce_verifier = Some(verifier);
+        self
+    }
+
+    /// The scopes the authorization request asked for. They are not sent
+    /// again; a token set whose response names no `scope` is bound to them.
+    pub fn for_scopes<I, S>(mut self, scopes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.scopes = scopes.into_iter().map(Into::into).collect();
         self
     }
 }
@@ -48,6 +61,10 @@ impl GrantType for AuthorizationCodeGrant {
             params.push(FormParam::secret("code_verifier", verifier.expose_secret()));
         }
         params
+    }
+
+    fn requested_scopes(&self) -> &[String] {
+        &self.scopes
     }
 
     fn is_single_use(&self) -> bool {

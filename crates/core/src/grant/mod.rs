@@ -11,6 +11,7 @@
 
 mod authorization_code;
 mod client_credentials;
+mod kind;
 mod password;
 mod pkce;
 mod refresh;
@@ -22,6 +23,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 pub use authorization_code::AuthorizationCodeGrant;
 pub use client_credentials::ClientCredentialsGrant;
+pub use kind::GrantKind;
 pub use password::PasswordGrant;
 pub use pkce::{PkceChallenge, PkceVerifier, State};
 pub use refresh::RefreshTokenGrant;
@@ -35,6 +37,23 @@ pub trait GrantType: Send + Sync + fmt::Debug {
     /// The form parameters this grant adds, other than `grant_type` and the
     /// client authentication.
     fn parameters(&self) -> Vec<FormParam>;
+
+    /// The kind of grant, for classifying refusals.
+    fn kind(&self) -> GrantKind {
+        GrantKind::from_grant_type(self.grant_type())
+    }
+
+    /// The scopes this request asks for (empty: the server's default, or for
+    /// a refresh the originally granted ones). A token set whose response
+    /// names no `scope` is bound to these.
+    fn requested_scopes(&self) -> &[String] {
+        &[]
+    }
+
+    /// The resources (RFC 8707 `resource`) this request asks for.
+    fn resources(&self) -> &[String] {
+        &[]
+    }
 
     /// Whether the server spends what this grant presents (a refresh token
     /// that rotates, an authorization code). The endpoint then re-sends it only
@@ -114,4 +133,11 @@ pub fn scope_param(scopes: &[String]) -> Option<FormParam> {
     } else {
         Some(FormParam::plain("scope", scopes.join(" ")))
     }
+}
+
+/// One `resource` parameter per resource (RFC 8707 §2).
+pub fn resource_params(resources: &[String]) -> impl Iterator<Item = FormParam> + '_ {
+    resources
+        .iter()
+        .map(|r| FormParam::plain("resource", r.clone()))
 }

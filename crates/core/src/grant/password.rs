@@ -2,7 +2,7 @@
 
 use secrecy::ExposeSecret;
 
-use super::{FormParam, GrantType, scope_param};
+use super::{FormParam, GrantType, resource_params, scope_param};
 use crate::secret::{Password, Username};
 
 /// Exchanges a user name and password for tokens.
@@ -16,6 +16,7 @@ pub struct PasswordGrant {
     username: Username,
     password: Password,
     scopes: Vec<String>,
+    resources: Vec<String>,
 }
 
 impl PasswordGrant {
@@ -25,6 +26,7 @@ impl PasswordGrant {
             username: username.into(),
             password,
             scopes: Vec::new(),
+            resources: Vec::new(),
         }
     }
 
@@ -35,6 +37,12 @@ impl PasswordGrant {
         S: Into<String>,
     {
         self.scopes = scopes.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Asks for a token for this resource (RFC 8707); may be repeated.
+    pub fn with_resource(mut self, resource: impl Into<String>) -> Self {
+        self.resources.push(resource.into());
         self
     }
 
@@ -55,6 +63,15 @@ impl GrantType for PasswordGrant {
             FormParam::secret("password", self.password.expose_secret()),
         ];
         params.extend(scope_param(&self.scopes));
+        params.extend(resource_params(&self.resources));
         params
+    }
+
+    fn requested_scopes(&self) -> &[String] {
+        &self.scopes
+    }
+
+    fn resources(&self) -> &[String] {
+        &self.resources
     }
 }

@@ -2,7 +2,7 @@
 
 use secrecy::ExposeSecret;
 
-use super::{FormParam, GrantType, scope_param};
+use super::{FormParam, GrantType, resource_params, scope_param};
 use crate::secret::RefreshToken;
 
 /// Exchanges a refresh token for a new token set.
@@ -14,6 +14,7 @@ use crate::secret::RefreshToken;
 pub struct RefreshTokenGrant {
     refresh_token: RefreshToken,
     scopes: Vec<String>,
+    resources: Vec<String>,
 }
 
 impl RefreshTokenGrant {
@@ -22,6 +23,7 @@ impl RefreshTokenGrant {
         Self {
             refresh_token,
             scopes: Vec::new(),
+            resources: Vec::new(),
         }
     }
 
@@ -32,6 +34,13 @@ impl RefreshTokenGrant {
         S: Into<String>,
     {
         self.scopes = scopes.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Asks for a token for these resources (RFC 8707), as the original
+    /// grant did.
+    pub fn with_resources(mut self, resources: &[String]) -> Self {
+        self.resources = resources.to_vec();
         self
     }
 }
@@ -47,7 +56,16 @@ impl GrantType for RefreshTokenGrant {
             self.refresh_token.expose_secret(),
         )];
         params.extend(scope_param(&self.scopes));
+        params.extend(resource_params(&self.resources));
         params
+    }
+
+    fn requested_scopes(&self) -> &[String] {
+        &self.scopes
+    }
+
+    fn resources(&self) -> &[String] {
+        &self.resources
     }
 
     fn is_single_use(&self) -> bool {

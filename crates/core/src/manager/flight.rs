@@ -9,9 +9,9 @@ use time::OffsetDateTime;
 
 use super::Inner;
 use super::policy::Cached;
-use crate::error::{Error, StoreError};
-use crate::secret::AccessToken;
-use crate::store::StoreLock;
+use crate::error::{ConfigError, ConfigErrorKind, Error, StoreError};
+use crate::secret::{AccessToken, RefreshToken};
+use crate::store::HeldAccount;
 use crate::token::TokenSet;
 
 type FlightResult = Result<Arc<Cached>, Error>;
@@ -24,27 +24,36 @@ pub(crate) struct FlightSlot {
     next_id: u64,
 }
 
-/// A failure, served to callers without a usable token until `until`.
+/// A failure, served to callers without a usable token until the
+/// monotonic clock reaches `until_monotonic` (a wall clock set back cannot
+/// stretch the cooldown, nor set forward cut it short).
 pub(crate) struct RememberedFailure {
     error: Error,
-    until: OffsetDateTime,
+    until_monotonic: i64,
     consecutive: u32,
+}
+
+/// What the stored set may be used for, judged against the provider's binding.
+enum Fit {
+    /// Same endpoint, client and resources, and every wanted scope granted.
+    Serves,
+    /// Same endpoint, client and resources, but scopes are wanted that the set
+    /// was not granted: a new grant is needed; the refresh token may not buy
+    /// wider scopes (RFC 6749 §6).
+    NeedsWiderGrant,
 }
 
 impl Inner {
     /// Starts a flight unless one is running or a failure is being remembered.
-    pub(super) fn refresh_in_background(self: &Arc<Self>, now: OffsetDateTime) {
-        if self.remembered_failure(now).is_none() {
+    pub(super) fn refresh_in_background(self: &Arc<Self>) {
+        if self.remembered_failure().is_none() {
             drop(self.join_or_start_flight());
         }
     }
 
     /// Waits for a flight (joining the running one) and returns its token.
-    pub(super) async fn wait_for_tokens(
-        self: &Arc<Self>,
-        now: OffsetDateTime,
-    ) -> Result<AccessToken, Error> {
-        if let Some(error) = self.remembered_failure(now) {
+    pub(super) async fn wait_for_tokens(self: &Arc<Self>) -> Result<AccessToken, Error> {
+        if let Some(error) = self.remembered_failure() {
             return Err(error);
         }
         let cached = self.join_or_start_flight().await?;
@@ -56,11 +65,12 @@ impl Inner {
         *self.rejected.lock().unwrap_or_else(PoisonError::into_inner) = None;
     }
 
-    fn remembered_failure(&self, now: OffsetDateTime) -> Option<Error> {
+    fn remembered_failure(&self) -> Option<Error> {
+        let now = self.clock.monotonic_nanos();
         let failure = self.failure.lock().unwrap_or_else(PoisonError::into_inner);
         failure
             .as_ref()
-            .filter(|f| now < f.until)
+            .filter(|f| now < f.until_monotonic)
             .map(|f| f.error.clone())
     }
 
@@ -107,11 +117,10 @@ impl Inner {
                 Err(error) => {
                     let consecutive = failure.as_ref().map_or(0, |f| f.consecutive) + 1;
                     let cooldown = self.policy.cooldown(consecutive);
-                    let cooldown =
-                        time::Duration::try_from(cooldown).unwrap_or(time::Duration::MINUTE);
+                    let cooldown = i64::try_from(cooldown.as_nanos()).unwrap_or(i64::MAX);
                     *failure = Some(RememberedFailure {
                         error: error.clone(),
-                        until: self.now() + cooldown,
+                        until_monotonic: self.clock.monotonic_nanos().saturating_add(cooldown),
                         consecutive,
                     });
                 }
@@ -127,28 +136,35 @@ impl Inner {
         }
     }
 
-    /// The flight's work: lock, reload, refresh or authenticate, save, cache.
+    /// The flight's work: lock, reload, check the binding, refresh or
+    /// authenticate, save, cache.
     async fn refresh_under_lock(&self) -> FlightResult {
         if let Some(fresh) = self.fresh_in_memory() {
             return Ok(fresh);
         }
-        let mut lock = self.store.lock(&self.key).await?;
-        let stored = self.reload().await?;
+        let mut held = HeldAccount::acquire(self.store.as_ref(), &self.key).await?;
+        let stored = self.reload(&mut held).await?;
         let now = self.now();
         let current = newest(stored, self.cache.load_full().map(|c| c.tokens.clone()));
+        // Nothing leaves this process before the stored set is known to
+        // belong to this provider's server and client.
+        let fit = match &current {
+            Some(tokens) => Some(self.fit(tokens)?),
+            None => None,
+        };
 
-        if let Some(tokens) = &current {
+        if let (Some(tokens), Some(Fit::Serves)) = (&current, &fit) {
             // The set this process already holds keeps its own deadlines (on
             // the monotonic clock too); a set another holder stored is judged
             // afresh.
             let candidate = match self.cache.load_full() {
-                Some(held)
-                    if held
+                Some(held_set)
+                    if held_set
                         .tokens
                         .access_token()
                         .same_secret(tokens.access_token()) =>
                 {
-                    held
+                    held_set
                 }
                 _ => Arc::new(self.policy.schedule(tokens.clone(), self.clock.as_ref())),
             };
@@ -160,17 +176,25 @@ impl Inner {
             }
         }
 
-        let (fresh, spent) = self.obtain(current.as_ref(), now, lock.as_mut()).await?;
+        let renewable = match fit {
+            Some(Fit::Serves) => current.as_ref(),
+            Some(Fit::NeedsWiderGrant) => {
+                tracing::info!(account = %self.key, "more scopes are wanted than the stored set was granted; signing in afresh");
+                None
+            }
+            None => None,
+        };
+        let (fresh, spent) = self.obtain(renewable, now, &mut held).await?;
         let rotated = spent.is_some_and(|old| {
             fresh
                 .refresh_token()
                 .is_some_and(|new| !new.same_secret(&old))
         });
-        let saved = lock.save(&fresh).await;
+        let saved = held.save(&fresh, self.now()).await;
         let cached = Arc::new(self.policy.schedule(fresh, self.clock.as_ref()));
         self.cache.store(Some(Arc::clone(&cached)));
         *self.rejected.lock().unwrap_or_else(PoisonError::into_inner) = None;
-        release(lock, &self.key).await;
+        release(held).await;
         match saved {
             Ok(()) => Ok(cached),
             Err(source) if rotated => {
@@ -191,40 +215,76 @@ impl Inner {
         }
     }
 
+    /// Judges a set against the provider's binding. Another endpoint, client
+    /// or resource, or no binding at all, is a configuration error: the set
+    /// is left as it is and nothing is sent.
+    fn fit(&self, tokens: &TokenSet) -> Result<Fit, Error> {
+        let wanted = self.provider.binding();
+        let Some(bound) = tokens.binding() else {
+            return Err(Error::Config(ConfigError::new(
+                ConfigErrorKind::BindingMismatch,
+                format!(
+                    "the stored tokens for {} do not say which server and client issued them (written by authkit 0.1 or by hand); they were left untouched: sign out of the account, then sign in",
+                    self.key
+                ),
+            )));
+        };
+        if !bound.same_origin(wanted) {
+            return Err(Error::Config(ConfigError::new(
+                ConfigErrorKind::BindingMismatch,
+                format!(
+                    "the stored tokens for {} were issued at {} but this configuration names {}; they were left untouched and nothing was sent",
+                    self.key, bound, wanted
+                ),
+            )));
+        }
+        Ok(if bound.scopes().covers(wanted.scopes()) {
+            Fit::Serves
+        } else {
+            Fit::NeedsWiderGrant
+        })
+    }
+
     /// Gets new tokens from the provider: a refresh when there is a usable
-    /// refresh token, otherwise (or when it is refused) authentication.
-    /// Returns the new set and the refresh token that was spent, if any.
+    /// refresh token, otherwise (or when it is refused as dead)
+    /// authentication. A refusal that reports a terminal state of the account
+    /// ends the flow there. Returns the new set and the refresh token that
+    /// was spent, if any.
     async fn obtain(
         &self,
         current: Option<&TokenSet>,
         now: OffsetDateTime,
-        lock: &mut dyn StoreLock,
-    ) -> Result<(TokenSet, Option<crate::secret::RefreshToken>), Error> {
+        held: &mut HeldAccount,
+    ) -> Result<(TokenSet, Option<RefreshToken>), Error> {
         let base = current.filter(|t| t.has_usable_refresh_token(now));
         let Some((base, refresh_token)) =
             base.and_then(|b| b.refresh_token().map(|rt| (b, rt.clone())))
         else {
             tracing::info!(account = %self.key, "authenticating");
-            return Ok((self.provider.authenticate().await?, None));
+            return Ok((self.provider.authenticate(&self.cx).await?, None));
         };
         tracing::info!(account = %self.key, "refreshing the access token");
-        match self.provider.refresh(&refresh_token).await {
+        match self.provider.refresh(&refresh_token, &self.cx).await {
             Ok(fresh) => Ok((fresh.inherit_refresh_token(base), Some(refresh_token))),
             Err(error)
-                if error.is_refresh_token_rejected()
+                if error.is_refresh_token_dead()
                     || matches!(error, Error::SignInRequired { .. }) =>
             {
-                tracing::info!(account = %self.key, error = %error, "the refresh token was refused; authenticating again");
                 // Forget the dead refresh token first, so it is never sent again
                 // even if authentication fails.
                 let without = base.clone().without_refresh_token();
-                if let Err(e) = lock.save(&without).await {
+                if let Err(e) = held.save(&without, now).await {
                     tracing::warn!(account = %self.key, error = %e, "could not drop the refused refresh token from the store");
                 }
                 self.cache.store(Some(Arc::new(
                     self.policy.schedule(without, self.clock.as_ref()),
                 )));
-                Ok((self.provider.authenticate().await?, None))
+                if let Some(state) = error.refusal().and_then(|r| r.account_state()) {
+                    tracing::warn!(account = %self.key, %state, "the refresh was refused for the state of the account; not signing in again");
+                    return Err(error);
+                }
+                tracing::info!(account = %self.key, error = %error, "the refresh token was refused; authenticating again");
+                Ok((self.provider.authenticate(&self.cx).await?, None))
             }
             Err(error) => Err(error),
         }
@@ -245,10 +305,10 @@ impl Inner {
             .is_some_and(|bad| bad.same_secret(token))
     }
 
-    /// Loads the account from the store. Unreadable data has been set aside
-    /// by the store; the manager goes on as if nothing were stored.
-    async fn reload(&self) -> Result<Option<TokenSet>, Error> {
-        match self.store.load(&self.key).await {
+    /// Loads the account under the hold. Unreadable data has been set aside
+    /// by [`HeldAccount::load`]; the manager goes on as if nothing were stored.
+    async fn reload(&self, held: &mut HeldAccount) -> Result<Option<TokenSet>, Error> {
+        match held.load().await {
             Ok(stored) => Ok(stored),
             Err(error @ (StoreError::Corrupt { .. } | StoreError::Format(_))) => {
                 tracing::warn!(account = %self.key, error = %error, "ignoring unreadable stored tokens");
@@ -259,8 +319,9 @@ impl Inner {
     }
 }
 
-async fn release(lock: Box<dyn StoreLock>, key: &crate::secret::AccountKey) {
-    if let Err(error) = lock.release().await {
+async fn release(held: HeldAccount) {
+    let key = held.key().clone();
+    if let Err(error) = held.release().await {
         tracing::warn!(account = %key, error = %error, "could not release the store lock");
     }
 }

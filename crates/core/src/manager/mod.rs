@@ -30,10 +30,11 @@ use arc_swap::ArcSwapOption;
 use time::OffsetDateTime;
 
 use crate::clock::{Clock, system_clock};
-use crate::error::Error;
+use crate::endpoint::RequestContext;
+use crate::error::{ConfigError, ConfigErrorKind, Error};
 use crate::provider::TokenProvider;
 use crate::secret::{AccessToken, AccountKey};
-use crate::store::TokenStore;
+use crate::store::{HeldAccount, TokenStore};
 use crate::token::TokenSet;
 
 pub use policy::RefreshPolicy;
@@ -53,6 +54,7 @@ pub(crate) struct Inner {
     store: Arc<dyn TokenStore>,
     key: AccountKey,
     clock: Arc<dyn Clock>,
+    cx: RequestContext,
     policy: RefreshPolicy,
     cache: ArcSwapOption<Cached>,
     flight: Mutex<FlightSlot>,
@@ -108,7 +110,7 @@ impl TokenManager {
         async move {
             match ready {
                 Some(token) => Ok(token),
-                None => self.inner.wait_for_tokens(self.inner.now()).await,
+                None => self.inner.wait_for_tokens().await,
             }
         }
     }
@@ -126,7 +128,7 @@ impl TokenManager {
             return Some(cached.access_token());
         }
         if cached.is_usable(wall, monotonic) {
-            self.inner.refresh_in_background(self.inner.now());
+            self.inner.refresh_in_background();
             return Some(cached.access_token());
         }
         None
@@ -175,29 +177,54 @@ impl TokenManager {
         }
     }
 
+    /// The context the manager makes its requests in (its clock), for a
+    /// request made on its behalf outside it, such as a browser sign-in's
+    /// code exchange.
+    pub fn context(&self) -> &RequestContext {
+        &self.inner.cx
+    }
+
     /// Takes a token set obtained outside the manager (a browser sign-in's
     /// code exchange) as the account's current one: saves it under the store's
-    /// lock, then serves it. Clears any remembered failure.
+    /// lock, then serves it. Clears any remembered failure. A set without a
+    /// binding is taken as issued by this manager's provider; a set bound to
+    /// another endpoint or client is refused.
     pub async fn sign_in_with(&self, tokens: TokenSet) -> Result<(), Error> {
-        let mut lock = self.inner.store.lock(&self.inner.key).await?;
-        lock.save(&tokens).await?;
+        let wanted = self.inner.provider.binding();
+        let tokens = match tokens.binding() {
+            None => tokens.with_binding(wanted.clone()),
+            Some(bound) if bound.same_origin(wanted) => tokens,
+            Some(bound) => {
+                return Err(Error::Config(ConfigError::new(
+                    ConfigErrorKind::BindingMismatch,
+                    format!(
+                        "tokens issued at {bound} cannot sign in {} ({wanted})",
+                        self.inner.key
+                    ),
+                )));
+            }
+        };
+        let mut held = HeldAccount::acquire(self.inner.store.as_ref(), &self.inner.key).await?;
+        held.save(&tokens, self.inner.now()).await?;
         self.inner.cache.store(Some(Arc::new(
             self.inner
                 .policy
                 .schedule(tokens, self.inner.clock.as_ref()),
         )));
         self.inner.forget_failure();
-        drop(lock);
+        drop(held);
         tracing::info!(account = %self.inner.key, "signed in");
         Ok(())
     }
 
-    /// Forgets the account: removes it from the store and from memory.
+    /// Forgets the account: removes it from the store, under the store's
+    /// hold (a lease store refuses the removal if the lease was lost), and
+    /// from memory.
     pub async fn sign_out(&self) -> Result<(), Error> {
-        let lock = self.inner.store.lock(&self.inner.key).await?;
-        self.inner.store.remove(&self.inner.key).await?;
+        let mut held = HeldAccount::acquire(self.inner.store.as_ref(), &self.inner.key).await?;
+        held.remove().await?;
         self.inner.cache.store(None);
-        drop(lock);
+        drop(held);
         tracing::info!(account = %self.inner.key, "signed out");
         Ok(())
     }
@@ -235,7 +262,8 @@ impl fmt::Debug for TokenManagerBuilder {
 }
 
 impl TokenManagerBuilder {
-    /// The clock expiry is judged by (tests inject a [`crate::ManualClock`]).
+    /// The clock expiry is judged by (tests inject a [`crate::ManualClock`]);
+    /// token requests count lifetimes and `Retry-After` dates on it too.
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
         self
@@ -255,6 +283,7 @@ impl TokenManagerBuilder {
                 provider: self.provider,
                 store: self.store,
                 key,
+                cx: RequestContext::new(Arc::clone(&self.clock)),
                 clock: self.clock,
                 policy: self.policy,
                 cache: ArcSwapOption::empty(),

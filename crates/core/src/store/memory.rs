@@ -2,14 +2,16 @@
 //!
 //! For tests, and for programs that want the manager's single-refresh
 //! guarantee without persistence. Its locks exclude other tasks of the same
-//! process that share the store.
+//! process that share the store. It keeps encoded bytes, like every other
+//! store, so what a test sees here is what a file or Redis would hold.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use async_trait::async_trait;
+use secrecy::{ExposeSecret, SecretSlice};
 
-use super::{StoreLock, TokenStore};
+use super::{StoreLock, StoreRecord, TokenStore};
 use crate::error::StoreError;
 use crate::secret::AccountKey;
 use crate::token::TokenSet;
@@ -22,21 +24,16 @@ pub struct MemoryStore {
 
 #[derive(Default)]
 struct Shared {
-    sets: Mutex<HashMap<AccountKey, TokenSet>>,
+    entries: Mutex<HashMap<AccountKey, Vec<u8>>>,
+    set_aside: Mutex<Vec<(String, Vec<u8>)>>,
     locks: Mutex<HashMap<AccountKey, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl std::fmt::Debug for MemoryStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let keys: Vec<AccountKey> = self
-            .inner
-            .sets
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .keys()
-            .cloned()
-            .collect();
-        f.debug_struct("MemoryStore").field("keys", &keys).finish()
+        f.debug_struct("MemoryStore")
+            .field("keys", &self.keys())
+            .finish()
     }
 }
 
@@ -46,41 +43,67 @@ impl MemoryStore {
         Self::default()
     }
 
-    fn put(&self, key: &AccountKey, tokens: &TokenSet) {
-        self.inner
-            .sets
+    /// A store that already holds `tokens` for `key` (a test's or a
+    /// migration's starting point). Use the provider's
+    /// [`account_key`](crate::TokenProvider::account_key).
+    pub fn with_tokens(key: &AccountKey, tokens: &TokenSet) -> Self {
+        let store = Self::new();
+        store.put(key, tokens.to_store_bytes().expose_secret().to_vec());
+        store
+    }
+
+    /// A store that holds `bytes` for `key` as they are (for tests of
+    /// unreadable data).
+    pub fn with_bytes(key: &AccountKey, bytes: impl Into<Vec<u8>>) -> Self {
+        let store = Self::new();
+        store.put(key, bytes.into());
+        store
+    }
+
+    /// Every key with a stored entry, sorted.
+    pub fn keys(&self) -> Vec<AccountKey> {
+        let mut keys: Vec<AccountKey> = self
+            .inner
+            .entries
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .insert(key.clone(), tokens.clone());
+            .keys()
+            .cloned()
+            .collect();
+        keys.sort();
+        keys
+    }
+
+    /// The names of the entries set aside as unreadable.
+    pub fn set_aside_entries(&self) -> Vec<String> {
+        self.inner
+            .set_aside
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .map(|(name, _)| name.clone())
+            .collect()
+    }
+
+    fn put(&self, key: &AccountKey, bytes: Vec<u8>) {
+        self.inner
+            .entries
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(key.clone(), bytes);
+    }
+
+    fn take(&self, key: &AccountKey) -> Option<Vec<u8>> {
+        self.inner
+            .entries
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(key)
     }
 }
 
 #[async_trait]
 impl TokenStore for MemoryStore {
-    async fn load(&self, key: &AccountKey) -> Result<Option<TokenSet>, StoreError> {
-        Ok(self
-            .inner
-            .sets
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(key)
-            .cloned())
-    }
-
-    async fn save(&self, key: &AccountKey, tokens: &TokenSet) -> Result<(), StoreError> {
-        self.put(key, tokens);
-        Ok(())
-    }
-
-    async fn remove(&self, key: &AccountKey) -> Result<(), StoreError> {
-        self.inner
-            .sets
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(key);
-        Ok(())
-    }
-
     async fn lock(&self, key: &AccountKey) -> Result<Box<dyn StoreLock>, StoreError> {
         let mutex = self
             .inner
@@ -115,8 +138,42 @@ impl std::fmt::Debug for MemoryLock {
 
 #[async_trait]
 impl StoreLock for MemoryLock {
-    async fn save(&mut self, tokens: &TokenSet) -> Result<(), StoreError> {
-        self.store.put(&self.key, tokens);
+    fn key(&self) -> &AccountKey {
+        &self.key
+    }
+
+    async fn load(&mut self) -> Result<Option<SecretSlice<u8>>, StoreError> {
+        Ok(self
+            .store
+            .inner
+            .entries
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&self.key)
+            .map(|bytes| SecretSlice::from(bytes.clone())))
+    }
+
+    async fn save(&mut self, record: StoreRecord<'_>) -> Result<(), StoreError> {
+        self.store.put(&self.key, record.bytes.to_vec());
         Ok(())
+    }
+
+    async fn remove(&mut self) -> Result<(), StoreError> {
+        self.store.take(&self.key);
+        Ok(())
+    }
+
+    async fn set_aside(&mut self) -> Result<String, StoreError> {
+        let mut aside = self
+            .store
+            .inner
+            .set_aside
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let name = format!("corrupt:{}:{}", self.key, aside.len());
+        if let Some(bytes) = self.store.take(&self.key) {
+            aside.push((name.clone(), bytes));
+        }
+        Ok(name)
     }
 }

@@ -1,54 +1,65 @@
 //! Stores: where token sets live between calls, processes and hosts.
 //!
-//! A [`TokenStore`] loads, saves and removes token sets by account key, and
-//! hands out an exclusive hold on a key with [`TokenStore::lock`]. The hold is
-//! what makes single-use refresh tokens safe when many processes (or hosts)
-//! share one account: the holder reloads, sees whether someone else already
-//! refreshed, and only then spends the refresh token.
+//! A store is two things, and nothing more: bytes per account key, and an
+//! exclusive hold on a key ([`TokenStore::lock`]). Every operation on an
+//! account (load, save, remove, setting unreadable data aside) goes through
+//! the hold, a [`StoreLock`], so a networked store whose hold is a lease can
+//! fence every write alike: a save or a removal made after the lease was lost
+//! is refused ([`crate::StoreError::LockLost`]), never written over the newer
+//! tokens of whoever holds the lease now.
 //!
-//! Writes made under a hold go through the hold itself, [`StoreLock::save`].
-//! That is where a networked store fences: its hold is a lease that can lapse
-//! while the holder is still working, and a save made after the lease was lost
-//! must be refused ([`crate::StoreError::LockLost`]), not written over the
-//! newer tokens of whoever holds the lease now. A plain [`TokenStore::save`]
-//! is for writes that need no hold (a sign-in from the command line).
+//! Encoding, format versions and setting unreadable data aside are the
+//! core's, written once in [`HeldAccount`]: a backend never sees a
+//! [`TokenSet`], only bytes, and a new backend (a database, a secret
+//! manager, an encrypting wrapper) implements the two traits below.
 
+mod held;
 mod memory;
 
+use std::fmt;
+use std::time::Duration;
+
 use async_trait::async_trait;
+use secrecy::SecretSlice;
 
 use crate::error::StoreError;
 use crate::secret::AccountKey;
-use crate::token::TokenSet;
 
+pub use held::{HeldAccount, KEEP_MARGIN};
 pub use memory::MemoryStore;
 
 /// Where token sets live, keyed by account.
 #[async_trait]
-pub trait TokenStore: Send + Sync + std::fmt::Debug {
-    /// The token set stored for `key` now, if any. A store that finds
-    /// unreadable data moves it aside and returns [`StoreError::Corrupt`].
-    async fn load(&self, key: &AccountKey) -> Result<Option<TokenSet>, StoreError>;
-
-    /// Stores `tokens` for `key`, replacing what was there, without a hold.
-    async fn save(&self, key: &AccountKey, tokens: &TokenSet) -> Result<(), StoreError>;
-
-    /// Forgets `key`. Removing a key that is not there is not an error.
-    async fn remove(&self, key: &AccountKey) -> Result<(), StoreError>;
-
+pub trait TokenStore: Send + Sync + fmt::Debug {
     /// Waits for, then takes, an exclusive hold on `key` that keeps out every
     /// other holder of the same store (task, process or host) until it is
     /// dropped or released.
     async fn lock(&self, key: &AccountKey) -> Result<Box<dyn StoreLock>, StoreError>;
 }
 
-/// An exclusive hold on one key of a [`TokenStore`], released on drop.
+/// An exclusive hold on one key of a [`TokenStore`], released on drop; the
+/// only way to read or write that key.
 #[async_trait]
-pub trait StoreLock: Send + Sync + std::fmt::Debug {
-    /// Stores `tokens` under this hold. A store whose hold can lapse (a lease)
-    /// writes only while it is still held, and otherwise returns
+pub trait StoreLock: Send + Sync + fmt::Debug {
+    /// The key this hold is on.
+    fn key(&self) -> &AccountKey;
+
+    /// The bytes stored for the key, if any.
+    async fn load(&mut self) -> Result<Option<SecretSlice<u8>>, StoreError>;
+
+    /// Replaces what is stored for the key. A store whose hold can lapse (a
+    /// lease) writes only while it is still held, and otherwise returns
     /// [`StoreError::LockLost`] without writing.
-    async fn save(&mut self, tokens: &TokenSet) -> Result<(), StoreError>;
+    async fn save(&mut self, record: StoreRecord<'_>) -> Result<(), StoreError>;
+
+    /// Forgets the key; removing a key that is not there is not an error.
+    /// Fenced like [`StoreLock::save`].
+    async fn remove(&mut self) -> Result<(), StoreError>;
+
+    /// Moves what is stored for the key out of the way, keeping it (another
+    /// file, another key), and says where it went. The core calls this when
+    /// the bytes cannot be read as a token set.
+    async fn set_aside(&mut self) -> Result<String, StoreError>;
 
     /// Releases the hold now, reporting failure; dropping releases too, silently.
     async fn release(self: Box<Self>) -> Result<(), StoreError> {
@@ -56,20 +67,28 @@ pub trait StoreLock: Send + Sync + std::fmt::Debug {
     }
 }
 
+/// What [`StoreLock::save`] writes: the encoded set, and how long a store
+/// with expiring entries must keep it at least. `Debug` shows neither.
+#[derive(Clone, Copy)]
+pub struct StoreRecord<'a> {
+    /// The encoded token set; it holds live credentials.
+    pub bytes: &'a [u8],
+    /// Keep the entry at least this long (the refresh token's remaining life
+    /// plus a margin); `None`: as long as possible.
+    pub keep_for: Option<Duration>,
+}
+
+impl fmt::Debug for StoreRecord<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StoreRecord")
+            .field("bytes", &self.bytes.len())
+            .field("keep_for", &self.keep_for)
+            .finish()
+    }
+}
+
 #[async_trait]
 impl<T: TokenStore + ?Sized> TokenStore for std::sync::Arc<T> {
-    async fn load(&self, key: &AccountKey) -> Result<Option<TokenSet>, StoreError> {
-        (**self).load(key).await
-    }
-
-    async fn save(&self, key: &AccountKey, tokens: &TokenSet) -> Result<(), StoreError> {
-        (**self).save(key, tokens).await
-    }
-
-    async fn remove(&self, key: &AccountKey) -> Result<(), StoreError> {
-        (**self).remove(key).await
-    }
-
     async fn lock(&self, key: &AccountKey) -> Result<Box<dyn StoreLock>, StoreError> {
         (**self).lock(key).await
     }

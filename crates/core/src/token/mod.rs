@@ -18,27 +18,35 @@ use std::fmt;
 
 use time::OffsetDateTime;
 
+use crate::binding::{Binding, Scopes};
 use crate::secret::{AccessToken, IdToken, RefreshToken};
 
 pub use store_format::{STORE_FORMAT_VERSION, StoreFormatError};
 
-/// The `token_type` of a token response, compared case-insensitively.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// The `token_type` of a token response, compared case-insensitively
+/// (RFC 6749 §5.1).
+#[derive(Debug, Clone, Eq)]
 #[non_exhaustive]
 pub enum TokenType {
     /// RFC 6750 bearer tokens, the default when a server omits the field.
     Bearer,
-    /// Any other type (`DPoP`, `mac`), kept as the server spelt it.
+    /// RFC 9449 DPoP-bound tokens.
+    DPoP,
+    /// Any other type (`mac`, `N_A`), kept as the server spelt it.
     Other(String),
 }
 
 impl TokenType {
-    /// Parses a `token_type` value; `bearer` in any case is [`TokenType::Bearer`].
+    /// Parses a `token_type` value; `bearer` and `dpop` in any case are
+    /// [`TokenType::Bearer`] and [`TokenType::DPoP`].
     pub fn parse(value: &str) -> Self {
-        if value.trim().eq_ignore_ascii_case("bearer") {
+        let value = value.trim();
+        if value.eq_ignore_ascii_case("bearer") {
             TokenType::Bearer
+        } else if value.eq_ignore_ascii_case("dpop") {
+            TokenType::DPoP
         } else {
-            TokenType::Other(value.trim().to_owned())
+            TokenType::Other(value.to_owned())
         }
     }
 
@@ -46,8 +54,25 @@ impl TokenType {
     pub fn as_str(&self) -> &str {
         match self {
             TokenType::Bearer => "Bearer",
+            TokenType::DPoP => "DPoP",
             TokenType::Other(s) => s,
         }
+    }
+}
+
+impl PartialEq for TokenType {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (TokenType::Bearer, TokenType::Bearer) | (TokenType::DPoP, TokenType::DPoP) => true,
+            (TokenType::Other(a), TokenType::Other(b)) => a.eq_ignore_ascii_case(b),
+            _ => false,
+        }
+    }
+}
+
+impl std::hash::Hash for TokenType {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().to_ascii_lowercase().hash(state);
     }
 }
 
@@ -69,6 +94,7 @@ pub struct TokenSet {
     refresh_expires_at: Option<OffsetDateTime>,
     id_token: Option<IdToken>,
     scopes: Option<Vec<String>>,
+    binding: Option<Binding>,
     extra: BTreeMap<String, serde_json::Value>,
 }
 
@@ -89,8 +115,29 @@ impl TokenSet {
             refresh_expires_at: None,
             id_token: None,
             scopes: None,
+            binding: None,
             extra: BTreeMap::new(),
         }
+    }
+
+    /// A bearer token set issued at `issued_at` that lives for `lifetime`
+    /// (clamped to ten years).
+    pub fn expiring_in(
+        access_token: AccessToken,
+        issued_at: OffsetDateTime,
+        lifetime: std::time::Duration,
+    ) -> Self {
+        let lifetime = time::Duration::try_from(lifetime)
+            .unwrap_or(crate::endpoint::MAX_LIFETIME)
+            .min(crate::endpoint::MAX_LIFETIME);
+        let expires_at = issued_at.checked_add(lifetime).unwrap_or(issued_at);
+        Self::new(access_token, issued_at, expires_at)
+    }
+
+    /// Records where the set came from (see [`Binding`]).
+    pub fn with_binding(mut self, binding: Binding) -> Self {
+        self.binding = Some(binding);
+        self
     }
 
     /// Sets the token type.
@@ -186,6 +233,12 @@ impl TokenSet {
         self.scopes.as_deref()
     }
 
+    /// The server, client, resources and scopes the set belongs to; `None`
+    /// for a set built by hand or written by authkit 0.1.
+    pub fn binding(&self) -> Option<&Binding> {
+        self.binding.as_ref()
+    }
+
     /// Every response field this model has no place for, as sent.
     pub fn extra(&self) -> &BTreeMap<String, serde_json::Value> {
         &self.extra
@@ -208,7 +261,24 @@ impl TokenSet {
         if self.id_token.is_none() {
             self.id_token = previous.id_token.clone();
         }
+        // A refresh response without `scope` was granted the same scopes
+        // as before (RFC 6749 §5.1).
+        if self.scopes.is_none()
+            && let (Some(binding), Some(before)) = (self.binding.take(), previous.binding())
+        {
+            self.binding = Some(binding.with_scopes(before.scopes().clone()));
+        }
         self
+    }
+
+    /// The scopes the set was granted, as a set: the binding's when there is
+    /// one, otherwise the response's `scope`.
+    pub fn granted_scopes(&self) -> Scopes {
+        match (&self.binding, &self.scopes) {
+            (Some(binding), _) => binding.scopes().clone(),
+            (None, Some(scopes)) => Scopes::new(scopes.iter().cloned()),
+            (None, None) => Scopes::default(),
+        }
     }
 }
 
@@ -224,6 +294,7 @@ impl fmt::Debug for TokenSet {
             .field("refresh_expires_at", &self.refresh_expires_at)
             .field("id_token", &self.id_token)
             .field("scopes", &self.scopes)
+            .field("binding", &self.binding)
             .field("extra_fields", &self.extra.keys().collect::<Vec<_>>())
             .finish()
     }

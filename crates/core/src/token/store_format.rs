@@ -14,10 +14,11 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::{TokenSet, TokenType};
-use crate::secret::{AccessToken, IdToken, RefreshToken};
+use crate::binding::{Binding, Scopes};
+use crate::secret::{AccessToken, ClientId, IdToken, RefreshToken};
 
 /// The store format version this build writes, and the newest it reads.
-pub const STORE_FORMAT_VERSION: u32 = 1;
+pub const STORE_FORMAT_VERSION: u32 = 2;
 
 /// Why stored bytes could not be read as a token set. Never holds a value
 /// from the data.
@@ -42,8 +43,9 @@ struct VersionProbe {
     version: Option<u64>,
 }
 
+/// Version 1 is version 2 without `binding`; one struct reads both.
 #[derive(Serialize, Deserialize)]
-struct StoredTokenSetV1 {
+struct StoredTokenSet {
     version: u32,
     access_token: String,
     token_type: String,
@@ -62,14 +64,46 @@ struct StoredTokenSetV1 {
     #[serde(default)]
     scopes: Option<Vec<String>>,
     #[serde(default)]
+    binding: Option<StoredBinding>,
+    #[serde(default)]
     extra: BTreeMap<String, serde_json::Value>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredBinding {
+    token_endpoint: String,
+    client_id: String,
+    #[serde(default)]
+    resources: Vec<String>,
+    #[serde(default)]
+    scopes: Vec<String>,
+}
+
+impl StoredBinding {
+    fn of(binding: &Binding) -> Self {
+        Self {
+            token_endpoint: binding.token_endpoint().to_owned(),
+            client_id: binding.client_id().as_str().to_owned(),
+            resources: binding.resources().map(str::to_owned).collect(),
+            scopes: binding.scopes().iter().map(str::to_owned).collect(),
+        }
+    }
+
+    fn into_binding(self) -> Result<Binding, StoreFormatError> {
+        let url = url::Url::parse(&self.token_endpoint).map_err(|_| {
+            StoreFormatError::Malformed("the binding's endpoint is not a URL".into())
+        })?;
+        Ok(Binding::new(&url, ClientId::new(self.client_id))
+            .with_resources(self.resources)
+            .with_scopes(Scopes::new(self.scopes)))
+    }
 }
 
 impl TokenSet {
     /// Encodes the set, secrets included, in the current store format. For
     /// stores only: the bytes hold live credentials.
-    pub fn to_store_bytes(&self) -> Vec<u8> {
-        let stored = StoredTokenSetV1 {
+    pub fn to_store_bytes(&self) -> secrecy::SecretSlice<u8> {
+        let stored = StoredTokenSet {
             version: STORE_FORMAT_VERSION,
             access_token: self.access_token.expose_secret().to_owned(),
             token_type: self.token_type.as_str().to_owned(),
@@ -83,10 +117,13 @@ impl TokenSet {
             refresh_expires_at: self.refresh_expires_at,
             id_token: self.id_token.as_ref().map(|t| t.expose_secret().to_owned()),
             scopes: self.scopes.clone(),
+            binding: self.binding.as_ref().map(StoredBinding::of),
             extra: self.extra.clone(),
         };
         // Serializing plain strings, numbers and JSON values into memory cannot fail.
-        serde_json::to_vec_pretty(&stored).unwrap_or_default()
+        serde_json::to_vec_pretty(&stored)
+            .unwrap_or_default()
+            .into()
     }
 
     /// Decodes bytes written by [`TokenSet::to_store_bytes`] in any version
@@ -94,7 +131,7 @@ impl TokenSet {
     pub fn from_store_bytes(bytes: &[u8]) -> Result<TokenSet, StoreFormatError> {
         let probe: VersionProbe = serde_json::from_slice(bytes).map_err(describe)?;
         match probe.version {
-            Some(1) => {}
+            Some(1 | 2) => {}
             Some(found) => {
                 return Err(StoreFormatError::UnsupportedVersion {
                     found,
@@ -103,7 +140,7 @@ impl TokenSet {
             }
             None => return Err(StoreFormatError::Malformed("no format version".into())),
         }
-        let stored: StoredTokenSetV1 = serde_json::from_slice(bytes).map_err(describe)?;
+        let stored: StoredTokenSet = serde_json::from_slice(bytes).map_err(describe)?;
         if stored.access_token.is_empty() {
             return Err(StoreFormatError::Malformed("empty access token".into()));
         }
@@ -117,6 +154,10 @@ impl TokenSet {
             refresh_expires_at: stored.refresh_expires_at,
             id_token: stored.id_token.map(IdToken::new),
             scopes: stored.scopes,
+            binding: stored
+                .binding
+                .map(StoredBinding::into_binding)
+                .transpose()?,
             extra: stored.extra,
         })
     }
@@ -157,13 +198,20 @@ mod tests {
         )
         .with_id_token(Some(IdToken::new("id-1")))
         .with_scopes(Some(vec!["openid".into()]))
+        .with_binding(
+            Binding::new(
+                &url::Url::parse("https://auth.example.com/token").unwrap(),
+                ClientId::new("api"),
+            )
+            .with_scopes(Scopes::parse("openid")),
+        )
         .with_extra(extra)
     }
 
     #[test]
     fn round_trips_every_field() {
         let bytes = sample().to_store_bytes();
-        let back = TokenSet::from_store_bytes(&bytes).expect("decodes");
+        let back = TokenSet::from_store_bytes(bytes.expose_secret()).expect("decodes");
         assert_eq!(back.access_token().expose_secret(), "at-1");
         assert_eq!(
             back.refresh_token().map(|t| t.expose_secret()),
@@ -177,6 +225,17 @@ mod tests {
         );
         assert_eq!(back.scopes(), Some(&["openid".to_owned()][..]));
         assert_eq!(back.extra()["session_state"], "fbf59841");
+        assert_eq!(back.binding(), sample().binding());
+    }
+
+    #[test]
+    fn version_1_sets_are_read_without_a_binding() {
+        let v1 = br#"{"version": 1, "access_token": "at", "token_type": "Bearer",
+            "issued_at": "2026-01-01T00:00:00Z", "expires_at": "2026-01-01T01:00:00Z",
+            "refresh_token": "rt"}"#;
+        let set = TokenSet::from_store_bytes(v1).expect("v1 still reads");
+        assert!(set.binding().is_none());
+        assert_eq!(set.refresh_token().map(|t| t.expose_secret()), Some("rt"));
     }
 
     #[test]
@@ -187,7 +246,7 @@ mod tests {
             err,
             StoreFormatError::UnsupportedVersion {
                 found: 99,
-                supported: 1
+                supported: 2
             }
         );
     }

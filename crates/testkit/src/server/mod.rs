@@ -84,6 +84,12 @@ impl MockAuthServer {
         Arc::new(self.clock.clone())
     }
 
+    /// A request context on the server's clock, for calling a provider
+    /// directly.
+    pub fn context(&self) -> authkit_core::RequestContext {
+        authkit_core::RequestContext::new(self.shared_clock())
+    }
+
     fn state(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }

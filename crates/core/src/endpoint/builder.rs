@@ -1,0 +1,379 @@
+//! Building a [`TokenEndpoint`], and the settings adapters share.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::retry::RetryPolicy;
+use super::transport::{ReqwestTransport, Transport};
+use super::url_policy::{same_origin_redirects, validate_url};
+use super::{Inner, TokenEndpoint};
+use crate::client_auth::ClientAuth;
+use crate::error::{ConfigError, ConfigErrorKind, Error};
+use crate::token::TokenType;
+
+/// The default cap on a response body: 1 MiB. Token responses are a few KiB.
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 1024 * 1024;
+/// The default lifetime assumed when a server sends no usable `expires_in`.
+pub const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(5 * 60);
+/// The default timeout of one attempt, response body included.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// The default timeout for establishing a connection (authkit's own client).
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Builds a [`TokenEndpoint`] with sensible defaults: a 30 s timeout per
+/// attempt, a 10 s connect timeout, the default [`RetryPolicy`], a 1 MiB
+/// body cap, a five-minute lifetime for tokens whose server does not say,
+/// Bearer tokens only, and authkit's own HTTP client.
+///
+/// ```
+/// use std::time::Duration;
+/// use authkit_core::{ClientAuth, RetryPolicy, TokenEndpoint};
+///
+/// let endpoint = TokenEndpoint::builder("https://auth.example.com/token")
+///     .client_auth(ClientAuth::basic("my-app", "s3cret"))
+///     .timeout(Duration::from_secs(10))
+///     .retry_policy(RetryPolicy::none())
+///     .build()?;
+/// # Ok::<(), authkit_core::Error>(())
+/// ```
+pub struct TokenEndpointBuilder {
+    url: String,
+    auth: Option<ClientAuth>,
+    settings: EndpointSettings,
+    default_lifetime: Duration,
+}
+
+impl fmt::Debug for TokenEndpointBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenEndpointBuilder")
+            .field("url", &self.url)
+            .field("client_auth", &self.auth)
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TokenEndpointBuilder {
+    pub(super) fn new(url: String) -> Self {
+        Self {
+            url,
+            auth: None,
+            settings: EndpointSettings::default(),
+            default_lifetime: DEFAULT_TOKEN_LIFETIME,
+        }
+    }
+
+    /// How the client authenticates (required).
+    pub fn client_auth(mut self, auth: ClientAuth) -> Self {
+        self.auth = Some(auth);
+        self
+    }
+
+    /// The transport settings shared with adapters; replaces any set before.
+    pub fn settings(mut self, settings: EndpointSettings) -> Self {
+        self.settings = settings;
+        self
+    }
+
+    /// The timeout of one attempt, response body included.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.settings.timeout = Some(timeout);
+        self
+    }
+
+    /// The timeout for establishing a connection (authkit's own client only).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.settings.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// How failures are retried.
+    pub fn retry_policy(mut self, retry: RetryPolicy) -> Self {
+        self.settings.retry = Some(retry);
+        self
+    }
+
+    /// The largest response body accepted.
+    pub fn max_response_bytes(mut self, limit: usize) -> Self {
+        self.settings.max_response_bytes = Some(limit);
+        self
+    }
+
+    /// The lifetime assumed when the server sends no usable `expires_in`.
+    pub fn default_lifetime(mut self, lifetime: Duration) -> Self {
+        self.default_lifetime = lifetime;
+        self
+    }
+
+    /// The `User-Agent` header (authkit's own client only).
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.settings.user_agent = Some(user_agent.into());
+        self
+    }
+
+    /// Your own `reqwest::Client` (proxies, custom roots, client
+    /// certificates); see [`EndpointSettings::http_client`] for which rules
+    /// still hold.
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.settings.http_client = Some(client);
+        self
+    }
+
+    /// Another transport below the endpoint (tests feed scripted responses).
+    pub fn transport(mut self, transport: Arc<dyn Transport>) -> Self {
+        self.settings.transport = Some(transport);
+        self
+    }
+
+    /// Also accepts tokens of this type (`Bearer` is always accepted). Only
+    /// for a caller that will present the token with that scheme.
+    pub fn accept_token_type(mut self, token_type: TokenType) -> Self {
+        self.settings.accepted_token_types.push(token_type);
+        self
+    }
+
+    /// Checks the configuration and builds the client.
+    pub fn build(self) -> Result<TokenEndpoint, Error> {
+        let url = validate_url(&self.url)?;
+        let auth = self
+            .auth
+            .ok_or_else(|| Error::config("a token endpoint needs a client authentication"))?;
+        let settings = self.settings;
+        let transport: Arc<dyn Transport> = match (&settings.transport, &settings.http_client) {
+            (Some(transport), _) => Arc::clone(transport),
+            (None, Some(client)) => Arc::new(ReqwestTransport::new(client.clone())),
+            (None, None) => Arc::new(ReqwestTransport::new(own_client(&url, &settings)?)),
+        };
+        let default_lifetime =
+            time::Duration::try_from(self.default_lifetime).unwrap_or(time::Duration::minutes(5));
+        Ok(TokenEndpoint {
+            inner: Arc::new(Inner {
+                url,
+                auth,
+                transport,
+                timeout: settings.timeout.unwrap_or(DEFAULT_TIMEOUT),
+                retry: settings.retry.clone().unwrap_or_default(),
+                max_response_bytes: settings
+                    .max_response_bytes
+                    .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES),
+                default_lifetime,
+                accepted_token_types: settings.accepted_token_types.clone(),
+            }),
+        })
+    }
+}
+
+/// authkit's own client: same-origin redirects only, https only unless the
+/// endpoint is loopback http, TLS verified with ring and the platform's roots.
+fn own_client(url: &url::Url, settings: &EndpointSettings) -> Result<reqwest::Client, Error> {
+    let http_client_error = |message: &str, source: Box<dyn std::error::Error + Send + Sync>| {
+        Error::Config(
+            ConfigError::new(ConfigErrorKind::HttpClient, message).with_source(BoxedCause(source)),
+        )
+    };
+    http_client_builder()
+        .map_err(|e| http_client_error("cannot set up TLS", Box::new(e)))?
+        .redirect(same_origin_redirects(url))
+        .connect_timeout(settings.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
+        .user_agent(
+            settings
+                .user_agent
+                .clone()
+                .unwrap_or_else(|| concat!("authkit/", env!("CARGO_PKG_VERSION")).to_owned()),
+        )
+        .https_only(url.scheme() == "https")
+        .build()
+        .map_err(|e| http_client_error("cannot build the HTTP client", Box::new(e)))
+}
+
+/// A `reqwest::ClientBuilder` with authkit's TLS: rustls with the ring
+/// crypto provider and the platform's certificate verifier. authkit builds
+/// reqwest without a crypto provider of its own (so the workspace links one,
+/// ring, which the Redis client uses too) and configures it here rather than
+/// through a process-wide default that the program may own; a program that
+/// makes its API calls with reqwest starts its client from this builder (or
+/// enables reqwest's `rustls` feature).
+///
+/// ```
+/// let api = authkit_core::http_client_builder()?
+///     .timeout(std::time::Duration::from_secs(30))
+///     .build()?;
+/// # let _ = api;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn http_client_builder() -> Result<reqwest::ClientBuilder, rustls::Error> {
+    Ok(reqwest::Client::builder().tls_backend_preconfigured(tls_config()?))
+}
+
+fn tls_config() -> Result<rustls::ClientConfig, rustls::Error> {
+    use rustls_platform_verifier::BuilderVerifierExt;
+    let mut config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()?
+    .with_platform_verifier()?
+    .with_no_client_auth();
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(config)
+}
+
+/// A boxed cause, as an error type of its own for `source()`.
+#[derive(Debug)]
+struct BoxedCause(Box<dyn std::error::Error + Send + Sync>);
+
+impl fmt::Display for BoxedCause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for BoxedCause {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
+    }
+}
+
+/// The endpoint settings adapters take as one piece: where the endpoint is
+/// (a full token URL, or a base URL the adapter joins its paths to), how long
+/// to wait, how to retry, which HTTP client to use. Unset ones keep the
+/// defaults of [`TokenEndpointBuilder`] and of the adapter.
+///
+/// ```
+/// use std::time::Duration;
+/// use authkit_core::{EndpointSettings, RetryPolicy};
+///
+/// let staging = EndpointSettings::new()
+///     .base_url("https://auth.staging.example.com")
+///     .timeout(Duration::from_secs(5))
+///     .retry_policy(RetryPolicy::none());
+/// # let _ = staging;
+/// ```
+///
+/// # A supplied HTTP client
+///
+/// With [`EndpointSettings::http_client`], authkit still refuses plain
+/// `http://` to anything but loopback, caps the response body, times each
+/// attempt out and refuses a response that came from another origin. It
+/// cannot set the client's redirect policy, connect timeout or user agent:
+/// build the client with [`crate::same_origin_redirects`] (or
+/// `reqwest::redirect::Policy::none()`) so that a redirect never carries a
+/// token request's body to another origin.
+///
+/// authkit builds reqwest without a TLS crypto provider of its own: start
+/// your client from [`crate::http_client_builder`], or enable reqwest's
+/// `rustls` feature, or install a process-wide rustls provider first.
+#[derive(Clone, Default)]
+pub struct EndpointSettings {
+    base_url: Option<String>,
+    token_url: Option<String>,
+    timeout: Option<Duration>,
+    connect_timeout: Option<Duration>,
+    retry: Option<RetryPolicy>,
+    max_response_bytes: Option<usize>,
+    user_agent: Option<String>,
+    http_client: Option<reqwest::Client>,
+    transport: Option<Arc<dyn Transport>>,
+    accepted_token_types: Vec<TokenType>,
+}
+
+impl fmt::Debug for EndpointSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EndpointSettings")
+            .field("base_url", &self.base_url)
+            .field("token_url", &self.token_url)
+            .field("timeout", &self.timeout)
+            .field("retry", &self.retry)
+            .field("http_client", &self.http_client.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl EndpointSettings {
+    /// No setting changed: every default applies.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The server's base URL; the adapter joins its paths (`/token`) to it.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+
+    /// The token endpoint's full URL; wins over the base URL.
+    pub fn token_url(mut self, url: impl Into<String>) -> Self {
+        self.token_url = Some(url.into());
+        self
+    }
+
+    /// The timeout of one attempt, response body included (default 30 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// The timeout for connecting (default 10 s; authkit's own client only).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// How failures are retried (default [`RetryPolicy::default`]).
+    pub fn retry_policy(mut self, retry: RetryPolicy) -> Self {
+        self.retry = Some(retry);
+        self
+    }
+
+    /// The largest response body accepted (default 1 MiB).
+    pub fn max_response_bytes(mut self, limit: usize) -> Self {
+        self.max_response_bytes = Some(limit);
+        self
+    }
+
+    /// The `User-Agent` header (authkit's own client only).
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = Some(user_agent.into());
+        self
+    }
+
+    /// Your own `reqwest::Client`: see "A supplied HTTP client" above.
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http_client = Some(client);
+        self
+    }
+
+    /// Another transport below the endpoint (tests feed scripted responses).
+    pub fn transport(mut self, transport: Arc<dyn Transport>) -> Self {
+        self.transport = Some(transport);
+        self
+    }
+
+    /// The URL of one of the server's endpoints: `explicit` when given (an
+    /// adapter's own setting such as an authorization URL), else for the
+    /// token endpoint the [`EndpointSettings::token_url`], else `path` joined
+    /// to the base URL (or `default_base`).
+    pub fn url_for(&self, default_base: &str, path: &str) -> String {
+        let base = self.base_url.as_deref().unwrap_or(default_base);
+        format!(
+            "{}/{}",
+            base.trim_end_matches('/'),
+            path.trim_start_matches('/')
+        )
+    }
+
+    /// The token endpoint's URL: [`EndpointSettings::token_url`] when set,
+    /// else `path` joined to the base URL (or to `default_base`).
+    pub fn token_url_or(&self, default_base: &str, path: &str) -> String {
+        match &self.token_url {
+            Some(url) => url.clone(),
+            None => self.url_for(default_base, path),
+        }
+    }
+
+    /// A [`TokenEndpointBuilder`] for the token endpoint these settings name
+    /// (see [`EndpointSettings::token_url_or`]), with every setting applied.
+    pub fn token_endpoint(&self, default_base: &str, path: &str) -> TokenEndpointBuilder {
+        TokenEndpointBuilder::new(self.token_url_or(default_base, path)).settings(self.clone())
+    }
+}

@@ -1,0 +1,280 @@
+//! The server's refusal: an OAuth 2 error response (RFC 6749 §5.2).
+//!
+//! A refusal keeps everything the server said: the typed [`ErrorCode`], the
+//! description (from `error_description` or one of the other fields servers
+//! use for it), the URI, the HTTP status and every other field of the body,
+//! so an adapter can read a provider's quirks (a `reason` field, a numeric
+//! code inside the description) without the core knowing them. Two facts the
+//! manager acts on are typed flags, set by the core's defaults and refined by
+//! adapters: [`Refusal::is_refresh_token_dead`] and [`Refusal::account_state`].
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use crate::excerpt::scrub;
+use crate::grant::GrantKind;
+
+/// An OAuth 2 `error` code (RFC 6749 §5.2, RFC 8628 §3.5, RFC 8707 §2).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorCode {
+    /// `invalid_request`
+    InvalidRequest,
+    /// `invalid_client`
+    InvalidClient,
+    /// `invalid_grant`
+    InvalidGrant,
+    /// `unauthorized_client`
+    UnauthorizedClient,
+    /// `unsupported_grant_type`
+    UnsupportedGrantType,
+    /// `invalid_scope`
+    InvalidScope,
+    /// `access_denied`
+    AccessDenied,
+    /// `invalid_target` (RFC 8707)
+    InvalidTarget,
+    /// `authorization_pending` (RFC 8628)
+    AuthorizationPending,
+    /// `expired_token` (RFC 8628)
+    ExpiredToken,
+    /// Any other code, as the server spelt it (scrubbed and cut short).
+    Other(String),
+}
+
+impl ErrorCode {
+    /// Reads an `error` value.
+    pub fn parse(code: &str) -> Self {
+        match code.trim() {
+            "invalid_request" => ErrorCode::InvalidRequest,
+            "invalid_client" => ErrorCode::InvalidClient,
+            "invalid_grant" => ErrorCode::InvalidGrant,
+            "unauthorized_client" => ErrorCode::UnauthorizedClient,
+            "unsupported_grant_type" => ErrorCode::UnsupportedGrantType,
+            "invalid_scope" => ErrorCode::InvalidScope,
+            "access_denied" => ErrorCode::AccessDenied,
+            "invalid_target" => ErrorCode::InvalidTarget,
+            "authorization_pending" => ErrorCode::AuthorizationPending,
+            "expired_token" => ErrorCode::ExpiredToken,
+            other => ErrorCode::Other(scrub(other, 64)),
+        }
+    }
+
+    /// The code as it goes on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            ErrorCode::InvalidRequest => "invalid_request",
+            ErrorCode::InvalidClient => "invalid_client",
+            ErrorCode::InvalidGrant => "invalid_grant",
+            ErrorCode::UnauthorizedClient => "unauthorized_client",
+            ErrorCode::UnsupportedGrantType => "unsupported_grant_type",
+            ErrorCode::InvalidScope => "invalid_scope",
+            ErrorCode::AccessDenied => "access_denied",
+            ErrorCode::InvalidTarget => "invalid_target",
+            ErrorCode::AuthorizationPending => "authorization_pending",
+            ErrorCode::ExpiredToken => "expired_token",
+            ErrorCode::Other(code) => code,
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A state of the account that no retry and no other grant can get past: the
+/// manager stops after such a refusal instead of sending the password again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AccountState {
+    /// Locked after too many failed sign-ins.
+    Locked,
+    /// Disabled by an administrator.
+    Disabled,
+    /// Required actions are pending (verify an e-mail address, change the
+    /// password, set up a second factor): a person must sign in once through
+    /// the browser.
+    NotFullySetUp,
+}
+
+impl fmt::Display for AccountState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            AccountState::Locked => "the account is locked",
+            AccountState::Disabled => "the account is disabled",
+            AccountState::NotFullySetUp => "the account is not fully set up",
+        })
+    }
+}
+
+/// The fields servers use for the human-readable reason, in the order they
+/// are believed: the standard one first.
+const DESCRIPTION_FIELDS: &[&str] = &[
+    "error_description",
+    "error_message",
+    "errorMessage",
+    "message",
+    "detail",
+    "error_details",
+];
+
+/// What the server said when it refused a token request.
+#[derive(Clone, PartialEq)]
+pub struct Refusal {
+    grant: GrantKind,
+    code: ErrorCode,
+    description: Option<String>,
+    uri: Option<String>,
+    status: u16,
+    fields: Arc<BTreeMap<String, Value>>,
+    refresh_token_dead: bool,
+    account_state: Option<AccountState>,
+}
+
+impl Refusal {
+    /// A refusal of a `grant` request with `code` and HTTP `status`. A
+    /// refresh refused with `invalid_grant` counts as a dead refresh token.
+    pub fn new(grant: GrantKind, code: ErrorCode, status: u16) -> Self {
+        let refresh_token_dead =
+            grant == GrantKind::RefreshToken && code == ErrorCode::InvalidGrant;
+        Self {
+            grant,
+            code,
+            description: None,
+            uri: None,
+            status,
+            fields: Arc::new(BTreeMap::new()),
+            refresh_token_dead,
+            account_state: None,
+        }
+    }
+
+    /// Reads a refusal from the fields of an error body: `error`,
+    /// `error_description` (or a common alternative), `error_uri`, and every
+    /// other field kept as sent. Text is scrubbed of anything that looks
+    /// like a token.
+    pub fn from_fields(
+        grant: GrantKind,
+        code: &str,
+        status: u16,
+        fields: BTreeMap<String, Value>,
+    ) -> Self {
+        let text = |name: &str| fields.get(name).and_then(Value::as_str).map(str::to_owned);
+        let description = DESCRIPTION_FIELDS.iter().find_map(|name| text(name));
+        let mut refusal = Self::new(grant, ErrorCode::parse(code), status);
+        refusal.description = description.map(|d| scrub(&d, 300));
+        refusal.uri = text("error_uri").map(|u| scrub(&u, 300));
+        refusal.fields = Arc::new(fields);
+        refusal
+    }
+
+    /// The same refusal with a description (scrubbed).
+    pub fn with_description(mut self, description: impl AsRef<str>) -> Self {
+        self.description = Some(scrub(description.as_ref(), 300));
+        self
+    }
+
+    /// The same refusal, marked as saying that the refresh token is dead (or
+    /// not): for adapters whose server says so in its own words.
+    pub fn with_refresh_token_dead(mut self, dead: bool) -> Self {
+        self.refresh_token_dead = dead;
+        self
+    }
+
+    /// The same refusal, marked as a terminal state of the account: the
+    /// manager then stops instead of trying another grant.
+    pub fn with_account_state(mut self, state: AccountState) -> Self {
+        self.account_state = Some(state);
+        self
+    }
+
+    /// The kind of grant that was refused.
+    pub fn grant(&self) -> &GrantKind {
+        &self.grant
+    }
+
+    /// The `error` code.
+    pub fn code(&self) -> &ErrorCode {
+        &self.code
+    }
+
+    /// The reason in words, from `error_description` or the field the
+    /// server used instead, when it sent one.
+    pub fn description(&self) -> Option<&str> {
+        self.description.as_deref()
+    }
+
+    /// The `error_uri`, when the server sent one.
+    pub fn uri(&self) -> Option<&str> {
+        self.uri.as_deref()
+    }
+
+    /// The HTTP status it came with (Keycloak sends `invalid_grant` as 400 or
+    /// 401 depending on its release, so do not branch on it).
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    /// Every field of the error body, as sent: for adapters that read a
+    /// provider's own fields.
+    pub fn fields(&self) -> &BTreeMap<String, Value> {
+        &self.fields
+    }
+
+    /// One field of the error body as text, when it is a string.
+    pub fn field_text(&self, name: &str) -> Option<&str> {
+        self.fields.get(name).and_then(Value::as_str)
+    }
+
+    /// Whether the refusal says the refresh token is dead (expired, spent,
+    /// revoked): it must not be sent again.
+    pub fn is_refresh_token_dead(&self) -> bool {
+        self.refresh_token_dead
+    }
+
+    /// The terminal state of the account the refusal reports, if any.
+    pub fn account_state(&self) -> Option<AccountState> {
+        self.account_state
+    }
+}
+
+impl fmt::Debug for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Field values may echo what was sent: only their names are shown.
+        f.debug_struct("Refusal")
+            .field("grant", &self.grant)
+            .field("code", &self.code)
+            .field("description", &self.description)
+            .field("uri", &self.uri)
+            .field("status", &self.status)
+            .field("fields", &self.fields.keys().collect::<Vec<_>>())
+            .field("refresh_token_dead", &self.refresh_token_dead)
+            .field("account_state", &self.account_state)
+            .finish()
+    }
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the authorization server refused the {} request: {}",
+            self.grant, self.code
+        )?;
+        if let Some(d) = &self.description {
+            write!(f, " ({d})")?;
+        }
+        write!(f, " [HTTP {}]", self.status)?;
+        if let Some(state) = self.account_state {
+            write!(f, "; {state}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Refusal {}

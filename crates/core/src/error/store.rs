@@ -1,0 +1,84 @@
+//! Store errors: the token store failed.
+
+use super::SharedCause;
+use crate::secret::AccountKey;
+
+/// Every way that a [`crate::TokenStore`] can fail.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The stored data could not be read and was moved aside, not deleted.
+    #[error(
+        "the stored token set for {key} could not be read ({reason}); it was moved to {moved_to}"
+    )]
+    Corrupt {
+        /// The account whose data was corrupt.
+        key: AccountKey,
+        /// Where the unreadable data now is.
+        moved_to: String,
+        /// What was wrong, without any value from the data.
+        reason: String,
+    },
+
+    /// The hold on the key lapsed before the write (a networked store's lease
+    /// expired); nothing was written.
+    #[error("the store lock on {key} was lost before the write; nothing was written")]
+    LockLost {
+        /// The account whose lock was lost.
+        key: AccountKey,
+    },
+
+    /// The store cannot be reached right now (a network store that is down).
+    #[error("the token store is unavailable: {message}")]
+    Unavailable {
+        /// What happened (never a URL with a password, never a secret).
+        message: String,
+        /// The cause.
+        #[source]
+        source: Option<SharedCause>,
+    },
+
+    /// An I/O operation failed.
+    #[error("token store I/O failed while {operation} {location}: {source}")]
+    Io {
+        /// What the store was doing (`writing`, `locking`, ...).
+        operation: String,
+        /// The file or resource.
+        location: String,
+        /// The operating system's error.
+        #[source]
+        source: SharedCause,
+    },
+
+    /// A token set could not be encoded or decoded.
+    #[error(transparent)]
+    Format(#[from] crate::token::StoreFormatError),
+}
+
+impl StoreError {
+    /// A store that cannot be reached now, with a message and no cause.
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        StoreError::Unavailable {
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// An I/O failure while doing `operation` on `location`.
+    pub fn io(
+        operation: impl Into<String>,
+        location: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        StoreError::Io {
+            operation: operation.into(),
+            location: location.into(),
+            source: std::sync::Arc::new(source),
+        }
+    }
+
+    /// Whether the operation may succeed if tried again.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, StoreError::Unavailable { .. })
+    }
+}

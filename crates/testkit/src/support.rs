@@ -1,0 +1,111 @@
+//! Helpers every crate's tests share: a fast retry policy, endpoint settings
+//! for a local server, bound token sets to seed stores with, loading and
+//! saving through a store's hold, and the assertions that no secret was shown.
+
+use std::time::Duration;
+
+use authkit_core::{
+    AccessToken, AccountKey, EndpointSettings, Error, HeldAccount, RefreshToken, RetryPolicy,
+    StoreError, TokenProvider, TokenSet, TokenStore,
+};
+use time::OffsetDateTime;
+
+/// A retry policy fast enough for tests: `max_attempts` in all, a few
+/// milliseconds apart.
+pub fn quick_retries(max_attempts: u32) -> RetryPolicy {
+    RetryPolicy {
+        max_attempts,
+        initial_backoff: Duration::from_millis(5),
+        max_backoff: Duration::from_millis(20),
+        max_elapsed: Duration::from_secs(5),
+    }
+}
+
+/// Endpoint settings for a server at `base_url` (an adapter joins its paths
+/// to it), with [`quick_retries`] and a 5 s timeout.
+pub fn local_settings(base_url: impl Into<String>) -> EndpointSettings {
+    EndpointSettings::new()
+        .base_url(base_url)
+        .retry_policy(quick_retries(3))
+        .timeout(Duration::from_secs(5))
+}
+
+/// A token set as `provider`'s server would have issued it: bound to the
+/// provider, issued at `issued_at`, living `lifetime`, with `refresh` as its
+/// refresh token. For seeding stores.
+pub fn issued_set(
+    provider: &dyn TokenProvider,
+    access: &str,
+    refresh: Option<&str>,
+    issued_at: OffsetDateTime,
+    lifetime: Duration,
+) -> TokenSet {
+    TokenSet::expiring_in(AccessToken::new(access), issued_at, lifetime)
+        .with_refresh_token(refresh.map(RefreshToken::new), None)
+        .with_binding(provider.binding().clone())
+}
+
+/// Fails if any of `secrets` appears in `text`.
+pub fn assert_no_secrets<S: AsRef<str>>(text: &str, secrets: &[S]) {
+    for secret in secrets {
+        let secret = secret.as_ref();
+        assert!(
+            !secret.is_empty() && !text.contains(secret),
+            "secret {secret:?} leaked into: {text}"
+        );
+    }
+}
+
+/// Checks the `Debug` and `Display` of an error and of its whole `source()`
+/// chain for `secrets`.
+pub fn assert_error_has_no_secrets<S: AsRef<str>>(error: &Error, secrets: &[S]) {
+    assert_no_secrets(&format!("{error:?}"), secrets);
+    assert_no_secrets(&error.to_string(), secrets);
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        assert_no_secrets(&format!("{cause} {cause:?}"), secrets);
+        source = cause.source();
+    }
+}
+
+/// A JSON token response body.
+pub fn token_json(
+    access: &str,
+    refresh: Option<&str>,
+    expires_in: serde_json::Value,
+) -> serde_json::Value {
+    let mut body = serde_json::json!({
+        "access_token": access,
+        "token_type": "Bearer",
+        "expires_in": expires_in,
+    });
+    if let Some(rt) = refresh {
+        body["refresh_token"] = serde_json::json!(rt);
+    }
+    body
+}
+
+/// Loads `key` from `store` under its hold, as the manager does.
+pub async fn load(
+    store: &dyn TokenStore,
+    key: &AccountKey,
+) -> Result<Option<TokenSet>, StoreError> {
+    HeldAccount::acquire(store, key).await?.load().await
+}
+
+/// Saves `tokens` for `key` in `store` under its hold.
+pub async fn save(
+    store: &dyn TokenStore,
+    key: &AccountKey,
+    tokens: &TokenSet,
+) -> Result<(), StoreError> {
+    HeldAccount::acquire(store, key)
+        .await?
+        .save(tokens, OffsetDateTime::now_utc())
+        .await
+}
+
+/// Removes `key` from `store` under its hold.
+pub async fn remove(store: &dyn TokenStore, key: &AccountKey) -> Result<(), StoreError> {
+    HeldAccount::acquire(store, key).await?.remove().await
+}
