@@ -482,4 +482,27 @@ async fn a_supplied_client_that_follows_a_redirect_elsewhere_gets_no_tokens() {
         matches!(error, Error::Protocol(ProtocolError::ForeignOrigin { .. })),
         "{error:?}"
     );
+    // What authkit cannot prevent with a client it did not build: the client
+    // re-sent the body there. Hence the advice to build supplied clients with
+    // `same_origin_redirects`, which the next lines show is enough.
+    assert_eq!(elsewhere.received_requests().await.unwrap().len(), 1);
+    let careful = TokenEndpoint::builder(format!("{}/token", server.uri()))
+        .client_auth(public())
+        .http_client(
+            own_client_builder()
+                .redirect(authkit_core::same_origin_redirects(
+                    &url::Url::parse(&server.uri()).unwrap(),
+                ))
+                .build()
+                .unwrap(),
+        )
+        .retry_policy(quick_retries(1))
+        .build()
+        .unwrap();
+    careful.request(&password_grant(), &cx()).await.unwrap_err();
+    assert_eq!(
+        elsewhere.received_requests().await.unwrap().len(),
+        1,
+        "with the rule, nothing more reached the other origin"
+    );
 }
