@@ -54,6 +54,7 @@ impl Clock for SystemClock {
     }
 
     #[cfg(any(target_os = "linux", target_os = "android"))]
+    #[inline]
     fn now_unix_nanos(&self) -> i64 {
         let ts = rustix::time::clock_gettime(rustix::time::ClockId::RealtimeCoarse);
         ts.tv_sec
@@ -62,6 +63,7 @@ impl Clock for SystemClock {
     }
 
     #[cfg(any(target_os = "linux", target_os = "android"))]
+    #[inline]
     fn monotonic_nanos(&self) -> i64 {
         let ts = rustix::time::clock_gettime(rustix::time::ClockId::MonotonicCoarse);
         ts.tv_sec
@@ -131,6 +133,27 @@ impl Clock for ManualClock {
 
     fn monotonic_nanos(&self) -> i64 {
         self.monotonic.load(Ordering::SeqCst)
+    }
+}
+
+/// The manager's hot-path view of its clock: the system clock read directly
+/// (no dynamic dispatch), or any other clock through its trait object.
+#[derive(Clone, Debug)]
+pub(crate) enum HotClock {
+    /// [`SystemClock`], called directly.
+    System,
+    /// Another clock (a test's [`ManualClock`]).
+    Other(Arc<dyn Clock>),
+}
+
+impl HotClock {
+    /// The wall clock and the monotonic clock, each read once.
+    #[inline]
+    pub(crate) fn readings(&self) -> (i64, i64) {
+        match self {
+            HotClock::System => (SystemClock.now_unix_nanos(), SystemClock.monotonic_nanos()),
+            HotClock::Other(clock) => (clock.now_unix_nanos(), clock.monotonic_nanos()),
+        }
     }
 }
 

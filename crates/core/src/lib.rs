@@ -71,7 +71,7 @@ pub use grant::{
     AuthorizationCodeGrant, ClientCredentialsGrant, PasswordGrant, PkceChallenge, PkceVerifier,
     RefreshTokenGrant, State,
 };
-pub use manager::{RefreshPolicy, TokenManager, TokenManagerBuilder};
+pub use manager::{AccessTokenFuture, RefreshPolicy, TokenManager, TokenManagerBuilder};
 pub use provider::GenericProvider;
 pub use secret::{
     AccessToken, AccountKey, AuthorizationCode, ClientId, ClientSecret, ExposeSecret, IdToken,

@@ -171,7 +171,7 @@ impl Inner {
             let (wall, monotonic) = (self.clock.now_unix_nanos(), self.clock.monotonic_nanos());
             if candidate.is_fresh(wall, monotonic) && !self.is_rejected(tokens.access_token()) {
                 tracing::debug!(account = %self.key, "using tokens another holder already refreshed");
-                self.cache.store(Some(Arc::clone(&candidate)));
+                self.cache.publish(Some(Arc::clone(&candidate)));
                 return Ok(candidate);
             }
         }
@@ -192,7 +192,7 @@ impl Inner {
         });
         let saved = held.save(&fresh, self.now()).await;
         let cached = Arc::new(self.policy.schedule(fresh, self.clock.as_ref()));
-        self.cache.store(Some(Arc::clone(&cached)));
+        self.cache.publish(Some(Arc::clone(&cached)));
         *self.rejected.lock().unwrap_or_else(PoisonError::into_inner) = None;
         release(held).await;
         match saved {
@@ -276,7 +276,7 @@ impl Inner {
                 if let Err(e) = held.save(&without, now).await {
                     tracing::warn!(account = %self.key, error = %e, "could not drop the refused refresh token from the store");
                 }
-                self.cache.store(Some(Arc::new(
+                self.cache.publish(Some(Arc::new(
                     self.policy.schedule(without, self.clock.as_ref()),
                 )));
                 if let Some(state) = error.refusal().and_then(|r| r.account_state()) {

@@ -1,10 +1,12 @@
 //! The token manager: hands out access tokens and keeps them valid.
 //!
 //! [`TokenManager::access_token`] is called before every API request, so its
-//! common case, a fresh token in memory, is a lock-free load of an
-//! [`arc_swap`] pointer, a coarse clock read (see [`crate::clock`]) and a
-//! reference-count increment on a per-core copy of the token: no lock, no
-//! await on I/O, and no cache line that every thread writes.
+//! common case, a fresh token in memory, is one atomic load of the manager's
+//! publication counter, this thread's own copy of the cached set (see
+//! `hot.rs`), one read of each coarse clock (see [`crate::clock`]; the
+//! system clock without dynamic dispatch) and a reference-count increment on
+//! a per-core copy of the token: no lock, no await on I/O, no allocation,
+//! and no cache line that every thread writes.
 //!
 //! Everything else happens in a *refresh flight*: one spawned task per manager
 //! that takes the store's lock on the account, reloads the store (another
@@ -21,15 +23,18 @@
 //! one wrong password into a storm of requests.
 
 mod flight;
+mod hot;
 mod policy;
 
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll};
 
-use arc_swap::ArcSwapOption;
 use time::OffsetDateTime;
 
-use crate::clock::{Clock, system_clock};
+use crate::clock::{Clock, HotClock, system_clock};
 use crate::endpoint::RequestContext;
 use crate::error::{ConfigError, ConfigErrorKind, Error};
 use crate::provider::TokenProvider;
@@ -40,6 +45,7 @@ use crate::token::TokenSet;
 pub use policy::RefreshPolicy;
 
 use flight::{FlightSlot, RememberedFailure};
+use hot::HotCache;
 use policy::Cached;
 
 /// Hands out access tokens for one account, refreshing and persisting them.
@@ -54,9 +60,12 @@ pub(crate) struct Inner {
     store: Arc<dyn TokenStore>,
     key: AccountKey,
     clock: Arc<dyn Clock>,
+    /// The same clock, read on the hot path without dynamic dispatch when it
+    /// is the system clock.
+    hot_clock: HotClock,
     cx: RequestContext,
     policy: RefreshPolicy,
-    cache: ArcSwapOption<Cached>,
+    cache: HotCache,
     flight: Mutex<FlightSlot>,
     failure: Mutex<Option<RememberedFailure>>,
     /// The access token a caller reported as rejected: never handed out again,
@@ -89,7 +98,7 @@ impl TokenManager {
         TokenManagerBuilder {
             provider: Arc::new(provider),
             store: Arc::new(store),
-            clock: system_clock(),
+            clock: None,
             policy: RefreshPolicy::default(),
         }
     }
@@ -105,46 +114,48 @@ impl TokenManager {
     /// The memory check happens when this is called, so a fresh token costs
     /// no more than [`TokenManager::cached_access_token`]; only a caller
     /// holding nothing usable gets a future that waits.
-    pub fn access_token(&self) -> impl Future<Output = Result<AccessToken, Error>> + Send + '_ {
-        let ready = self.token_from_memory();
-        async move {
-            match ready {
-                Some(token) => Ok(token),
-                None => self.inner.wait_for_tokens().await,
-            }
+    #[inline]
+    pub fn access_token(&self) -> AccessTokenFuture<'_> {
+        // A ready future when the token is in memory; the waiting one (large,
+        // and rare) only when it is not, behind a box so the common case
+        // neither builds nor moves it.
+        AccessTokenFuture {
+            state: match self.token_from_memory() {
+                Some(token) => FutureState::Ready(Some(token)),
+                None => FutureState::Waiting(Box::pin(self.inner.wait_for_tokens())),
+            },
         }
     }
 
     /// The fresh token in memory, starting a background refresh when it is
     /// inside its early-refresh window; `None` when there is nothing usable.
+    #[inline]
     fn token_from_memory(&self) -> Option<AccessToken> {
-        let (wall, monotonic) = (
-            self.inner.clock.now_unix_nanos(),
-            self.inner.clock.monotonic_nanos(),
-        );
-        let guard = self.inner.cache.load();
-        let cached = guard.as_ref()?;
-        if cached.is_fresh(wall, monotonic) {
-            return Some(cached.access_token());
-        }
-        if cached.is_usable(wall, monotonic) {
+        let (wall, monotonic) = self.inner.hot_clock.readings();
+        let (token, fresh) = self.inner.cache.with(|cached| {
+            let cached = cached?;
+            if cached.is_fresh(wall, monotonic) {
+                Some((cached.access_token(), true))
+            } else if cached.is_usable(wall, monotonic) {
+                Some((cached.access_token(), false))
+            } else {
+                None
+            }
+        })?;
+        if !fresh {
             self.inner.refresh_in_background();
-            return Some(cached.access_token());
         }
-        None
+        Some(token)
     }
 
     /// The access token if one is usable in memory, without any I/O or waiting.
     pub fn cached_access_token(&self) -> Option<AccessToken> {
-        let (wall, monotonic) = (
-            self.inner.clock.now_unix_nanos(),
-            self.inner.clock.monotonic_nanos(),
-        );
-        let cached = self.inner.cache.load();
-        cached
-            .as_ref()
-            .filter(|c| c.is_usable(wall, monotonic))
-            .map(|c| c.access_token())
+        let (wall, monotonic) = self.inner.hot_clock.readings();
+        self.inner.cache.with(|cached| {
+            cached
+                .filter(|c| c.is_usable(wall, monotonic))
+                .map(|c| c.access_token())
+        })
     }
 
     /// The whole current token set (for status displays), after making sure
@@ -206,7 +217,7 @@ impl TokenManager {
         };
         let mut held = HeldAccount::acquire(self.inner.store.as_ref(), &self.inner.key).await?;
         held.save(&tokens, self.inner.now()).await?;
-        self.inner.cache.store(Some(Arc::new(
+        self.inner.cache.publish(Some(Arc::new(
             self.inner
                 .policy
                 .schedule(tokens, self.inner.clock.as_ref()),
@@ -223,10 +234,47 @@ impl TokenManager {
     pub async fn sign_out(&self) -> Result<(), Error> {
         let mut held = HeldAccount::acquire(self.inner.store.as_ref(), &self.inner.key).await?;
         held.remove().await?;
-        self.inner.cache.store(None);
+        self.inner.cache.publish(None);
         drop(held);
         tracing::info!(account = %self.inner.key, "signed out");
         Ok(())
+    }
+}
+
+/// The future [`TokenManager::access_token`] returns: ready on its first
+/// poll when the token is in memory, otherwise waiting for the refresh flight.
+#[must_use = "a future does nothing unless awaited"]
+pub struct AccessTokenFuture<'a> {
+    state: FutureState<'a>,
+}
+
+enum FutureState<'a> {
+    Ready(Option<AccessToken>),
+    Waiting(Pin<Box<dyn Future<Output = Result<AccessToken, Error>> + Send + 'a>>),
+}
+
+impl fmt::Debug for AccessTokenFuture<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = match self.state {
+            FutureState::Ready(_) => "ready",
+            FutureState::Waiting(_) => "waiting for the refresh flight",
+        };
+        f.debug_struct("AccessTokenFuture")
+            .field("state", &state)
+            .finish()
+    }
+}
+
+impl Future for AccessTokenFuture<'_> {
+    type Output = Result<AccessToken, Error>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match &mut self.state {
+            FutureState::Ready(token) => Poll::Ready(token.take().ok_or_else(|| {
+                Error::Internal("the access token future was polled after it completed".into())
+            })),
+            FutureState::Waiting(waiting) => waiting.as_mut().poll(cx),
+        }
     }
 }
 
@@ -235,7 +283,7 @@ impl Inner {
         *self.rejected.lock().unwrap_or_else(PoisonError::into_inner) =
             Some(cached.tokens.access_token().clone());
         self.cache
-            .store(Some(Arc::new(cached.revoked(self.clock.as_ref()))));
+            .publish(Some(Arc::new(cached.revoked(self.clock.as_ref()))));
         tracing::debug!(account = %self.key, "access token invalidated");
     }
 
@@ -248,7 +296,7 @@ impl Inner {
 pub struct TokenManagerBuilder {
     provider: Arc<dyn TokenProvider>,
     store: Arc<dyn TokenStore>,
-    clock: Arc<dyn Clock>,
+    clock: Option<Arc<dyn Clock>>,
     policy: RefreshPolicy,
 }
 
@@ -265,7 +313,7 @@ impl TokenManagerBuilder {
     /// The clock expiry is judged by (tests inject a [`crate::ManualClock`]);
     /// token requests count lifetimes and `Retry-After` dates on it too.
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = clock;
+        self.clock = Some(clock);
         self
     }
 
@@ -278,15 +326,20 @@ impl TokenManagerBuilder {
     /// Builds the manager. Nothing is fetched until the first call.
     pub fn build(self) -> TokenManager {
         let key = self.provider.account_key().clone();
+        let (clock, hot_clock) = match self.clock {
+            Some(clock) => (Arc::clone(&clock), HotClock::Other(clock)),
+            None => (system_clock(), HotClock::System),
+        };
         TokenManager {
             inner: Arc::new(Inner {
                 provider: self.provider,
                 store: self.store,
                 key,
-                cx: RequestContext::new(Arc::clone(&self.clock)),
-                clock: self.clock,
+                cx: RequestContext::new(Arc::clone(&clock)),
+                clock,
+                hot_clock,
                 policy: self.policy,
-                cache: ArcSwapOption::empty(),
+                cache: HotCache::new(),
                 flight: Mutex::new(FlightSlot::default()),
                 failure: Mutex::new(None),
                 rejected: Mutex::new(None),
