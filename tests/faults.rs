@@ -20,12 +20,7 @@ const ATTEMPTS: u32 = 3;
 const CALLERS: usize = 50;
 
 fn retries() -> RetryPolicy {
-    RetryPolicy {
-        max_attempts: ATTEMPTS,
-        initial_backoff: StdDuration::from_millis(5),
-        max_backoff: StdDuration::from_millis(20),
-        max_elapsed: StdDuration::from_secs(5),
-    }
+    authkit_testkit::support::quick_retries(ATTEMPTS)
 }
 
 async fn server() -> MockAuthServer {

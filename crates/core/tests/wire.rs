@@ -13,20 +13,12 @@ use authkit_core::{
 use authkit_testkit::support::{
     assert_error_has_no_secrets, assert_no_secrets, quick_retries, token_json,
 };
-use wiremock::matchers::{method, path};
+use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const PASSWORD: &str = "p&ss+w=rd %é";
 
-async fn server_answering(template: ResponseTemplate) -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .respond_with(template)
-        .mount(&server)
-        .await;
-    server
-}
+use authkit_testkit::support::token_endpoint_answering as server_answering;
 
 /// A server that answers the first token request with `failure`, and every
 /// later one with tokens whose access token is `access`.

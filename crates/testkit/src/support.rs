@@ -68,6 +68,20 @@ pub fn assert_error_has_no_secrets<S: AsRef<str>>(error: &Error, secrets: &[S]) 
     }
 }
 
+/// A wiremock server on 127.0.0.1 whose `POST /token` always answers with
+/// `template`: for wire tests where one scripted answer is the point.
+pub async fn token_endpoint_answering(
+    template: wiremock::ResponseTemplate,
+) -> wiremock::MockServer {
+    let server = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::method("POST"))
+        .and(wiremock::matchers::path("/token"))
+        .respond_with(template)
+        .mount(&server)
+        .await;
+    server
+}
+
 /// A JSON token response body.
 pub fn token_json(
     access: &str,

@@ -27,15 +27,7 @@ fn page_example() -> serde_json::Value {
     })
 }
 
-async fn server_answering(template: ResponseTemplate) -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .respond_with(template)
-        .mount(&server)
-        .await;
-    server
-}
+use authkit_testkit::support::token_endpoint_answering as server_answering;
 
 fn voipex(server: &MockServer) -> Voipex {
     Voipex::builder("your@email.com", Password::new(PASSWORD))

@@ -9,8 +9,7 @@ use authkit_core::{
 };
 use authkit_vonage::{Callback, Vonage, VonageRefusal, vbc_username};
 use base64::Engine;
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::{MockServer, ResponseTemplate};
 
 const PASSWORD: &str = "p&ss+w=rd %ü";
 const SECRET: &str = "se:cr&t+%";
@@ -39,13 +38,10 @@ fn password_example() -> serde_json::Value {
 }
 
 async fn server_answering(body: serde_json::Value, status: u16) -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .respond_with(ResponseTemplate::new(status).set_body_json(body))
-        .mount(&server)
-        .await;
-    server
+    authkit_testkit::support::token_endpoint_answering(
+        ResponseTemplate::new(status).set_body_json(body),
+    )
+    .await
 }
 
 fn vonage(server: &MockServer) -> Vonage {
