@@ -249,13 +249,8 @@ impl TokenEndpoint {
                 max_response_bytes: self.inner.max_response_bytes,
             })
             .await?;
-        if let Some(answered) = &response.final_url
-            && answered.origin() != self.inner.url.origin()
-        {
-            return Err(ProtocolError::ForeignOrigin {
-                origin: answered.origin().ascii_serialization(),
-            }
-            .into());
+        if let Some(origin) = response.foreign_origin {
+            return Err(ProtocolError::ForeignOrigin { origin }.into());
         }
         if response.body.len() > self.inner.max_response_bytes {
             return Err(ProtocolError::TooLarge {

@@ -50,8 +50,9 @@ pub struct RawResponse {
     pub content_type: Option<String>,
     /// The `Retry-After` header, as sent.
     pub retry_after: Option<String>,
-    /// The URL that answered, after any redirect the client followed.
-    pub final_url: Option<Url>,
+    /// The origin that answered, when it is not the request URL's (a client
+    /// followed a redirect elsewhere); `None` when it is the same.
+    pub foreign_origin: Option<String>,
     /// The body (at most the request's `max_response_bytes`).
     pub body: Vec<u8>,
 }
@@ -112,7 +113,9 @@ impl Transport for ReqwestTransport {
         };
         let content_type = header(CONTENT_TYPE);
         let retry_after = header(RETRY_AFTER);
-        let final_url = Some(response.url().clone());
+        let answered = response.url();
+        let foreign_origin =
+            (!same_origin(answered, request.url)).then(|| answered.origin().ascii_serialization());
         let limit = request.max_response_bytes;
         let body = match response.content_length() {
             Some(len) if len > limit as u64 => {
@@ -136,10 +139,17 @@ impl Transport for ReqwestTransport {
             status,
             content_type,
             retry_after,
-            final_url,
+            foreign_origin,
             body,
         })
     }
+}
+
+/// Whether two URLs share scheme, host and port, without allocating.
+fn same_origin(a: &Url, b: &Url) -> bool {
+    a.scheme() == b.scheme()
+        && a.host_str() == b.host_str()
+        && a.port_or_known_default() == b.port_or_known_default()
 }
 
 /// Classifies a transport failure. The URL is dropped from the error (it
