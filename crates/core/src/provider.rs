@@ -84,24 +84,42 @@ impl GenericProvider {
     /// The grant that authenticates without a person; its scopes and
     /// resources become the provider's binding.
     pub fn with_grant(mut self, grant: impl GrantType + 'static) -> Self {
-        self.binding = self
-            .endpoint
-            .binding()
-            .with_scopes(Scopes::new(grant.requested_scopes().iter().cloned()))
-            .with_resources(grant.resources().iter().cloned());
-        self.key = self.binding.account_key(&self.name);
         self.authentication = Some(Arc::new(grant));
+        self.rebind();
         self
     }
 
-    /// Narrows refresh requests to these scopes.
+    /// Narrows refresh requests to these scopes; a set granted them serves
+    /// this provider.
     pub fn with_refresh_scopes<I, S>(mut self, scopes: I) -> Self
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
         self.refresh_scopes = scopes.into_iter().map(Into::into).collect();
+        self.rebind();
         self
+    }
+
+    /// The binding this provider wants: its endpoint and client, the grant's
+    /// resources, and the scopes it asks for (the narrowed refresh scopes
+    /// when set, else the grant's).
+    fn rebind(&mut self) {
+        let (scopes, resources) = match &self.authentication {
+            Some(grant) => (grant.requested_scopes(), grant.resources()),
+            None => (&[][..], &[][..]),
+        };
+        let scopes = if self.refresh_scopes.is_empty() {
+            scopes
+        } else {
+            &self.refresh_scopes[..]
+        };
+        self.binding = self
+            .endpoint
+            .binding()
+            .with_scopes(Scopes::new(scopes.iter().cloned()))
+            .with_resources(resources.iter().cloned());
+        self.key = self.binding.account_key(&self.name);
     }
 
     /// The endpoint it talks to.

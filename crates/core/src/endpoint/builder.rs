@@ -349,10 +349,9 @@ impl EndpointSettings {
         self
     }
 
-    /// The URL of one of the server's endpoints: `explicit` when given (an
-    /// adapter's own setting such as an authorization URL), else for the
-    /// token endpoint the [`EndpointSettings::token_url`], else `path` joined
-    /// to the base URL (or `default_base`).
+    /// The URL of one of the server's endpoints: `path` joined to the base
+    /// URL, or to `default_base` when none was set (an adapter's
+    /// authorization endpoint, say).
     pub fn url_for(&self, default_base: &str, path: &str) -> String {
         let base = self.base_url.as_deref().unwrap_or(default_base);
         format!(
