@@ -26,3 +26,7 @@ pub use authkit_store_file as store_file;
 /// The Redis store (feature `store-redis`).
 #[cfg(feature = "store-redis")]
 pub use authkit_store_redis as store_redis;
+
+/// The HTTP layer: tokens on requests, a 401 handled once (feature `http`).
+#[cfg(feature = "http")]
+pub use authkit_http as http;

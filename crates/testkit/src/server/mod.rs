@@ -122,6 +122,17 @@ impl MockAuthServer {
         }
     }
 
+    /// Revokes one access token: the protected resources refuse it from now
+    /// on (401, `invalid_token`), as after an administrator's revocation.
+    pub fn revoke_access_token(&self, token: &AccessToken) {
+        self.state().access_tokens.remove(token.expose_secret());
+    }
+
+    /// How many requests the protected resources have had, answered or refused.
+    pub fn resource_requests(&self) -> usize {
+        self.state().resource_requests
+    }
+
     /// Whether `token` is an access token this server issued and still honours.
     pub fn is_access_token_active(&self, token: &AccessToken) -> bool {
         self.state().access_token_active(token.expose_secret())
@@ -245,7 +256,7 @@ impl MockAuthServerBuilder {
         self
     }
 
-    /// Serves `GET path` as a protected API resource: 200 with a small JSON
+    /// Serves `path` (any method) as a protected API resource: 200 with a small JSON
     /// body for a live bearer token this server issued, 401 with
     /// `WWW-Authenticate` otherwise. Examples and tests call it like a real API.
     pub fn protected_resource(mut self, path: impl Into<String>) -> Self {
@@ -278,8 +289,7 @@ impl MockAuthServerBuilder {
             .mount(&server)
             .await;
         for resource in resources {
-            Mock::given(method("GET"))
-                .and(path(resource.as_str()))
+            Mock::given(path(resource.as_str()))
                 .respond_with(ResourceResponder(Arc::clone(&state)))
                 .mount(&server)
                 .await;

@@ -109,7 +109,8 @@ impl Respond for AuthorizeResponder {
 
 impl Respond for ResourceResponder {
     fn respond(&self, request: &Request) -> ResponseTemplate {
-        let state = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut state = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        state.resource_requests += 1;
         let bearer = request
             .headers
             .get("authorization")
@@ -118,8 +119,14 @@ impl Respond for ResourceResponder {
             .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
             .map(|(_, token)| token.trim().to_owned());
         match bearer {
-            Some(token) if state.access_token_active(&token) => ResponseTemplate::new(200)
-                .set_body_json(json!({"resource": request.url.path(), "authorized": true})),
+            Some(token) if state.access_token_active(&token) => {
+                ResponseTemplate::new(200).set_body_json(json!({
+                    "resource": request.url.path(),
+                    "authorized": true,
+                    "method": request.method.as_str(),
+                    "body": String::from_utf8_lossy(&request.body),
+                }))
+            }
             Some(_) => ResponseTemplate::new(401).insert_header(
                 "WWW-Authenticate",
                 r#"Bearer error="invalid_token", error_description="The access token expired or was revoked""#,

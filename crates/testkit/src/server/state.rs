@@ -51,6 +51,8 @@ pub(crate) struct State {
     pub(crate) counter: u64,
     pub(crate) refresh_tokens: HashMap<String, RefreshRecord>,
     pub(crate) access_tokens: HashMap<String, AccessRecord>,
+    /// Requests to the protected resources, answered or refused.
+    pub(crate) resource_requests: usize,
     pub(crate) codes: HashMap<String, CodeRecord>,
     pub(crate) revoked_families: std::collections::HashSet<u64>,
     pub(crate) faults: VecDeque<Fault>,
@@ -67,6 +69,7 @@ impl State {
             counter: 0,
             refresh_tokens: HashMap::new(),
             access_tokens: HashMap::new(),
+            resource_requests: 0,
             codes: HashMap::new(),
             revoked_families: Default::default(),
             faults: VecDeque::new(),

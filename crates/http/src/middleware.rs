@@ -1,0 +1,109 @@
+//! The reqwest-middleware: a token on every request, a 401 handled once.
+
+use std::fmt;
+
+use authkit_core::{AccessToken, TokenManager};
+use http::Extensions;
+use http::header::AUTHORIZATION;
+use reqwest_middleware::{Middleware, Next};
+
+use crate::challenge::BearerChallenge;
+use crate::choice::manager_for;
+use crate::decision::{Verdict, verdict};
+
+/// Attaches `Authorization: Bearer <token>` from a [`TokenManager`] to every
+/// request of a `reqwest_middleware::ClientWithMiddleware`, and replays a
+/// request refused with 401 once with a fresh token.
+///
+/// ```no_run
+/// # async fn run(manager: authkit_core::TokenManager) -> Result<(), Box<dyn std::error::Error>> {
+/// use authkit_http::AuthMiddleware;
+///
+/// let api = reqwest_middleware::ClientBuilder::new(authkit_core::http_client_builder()?.build()?)
+///     .with(AuthMiddleware::new(manager))
+///     .build();
+/// let me = api.get("https://api.example.com/me").send().await?;
+/// # let _ = me; Ok(()) }
+/// ```
+///
+/// On a 401, or a challenge with `error="invalid_token"`, exactly the token
+/// that was sent is invalidated (so many requests refused with the same token
+/// cause one refresh) and the request is sent once more with a fresh token,
+/// when it can be cloned (a body in memory); a streaming body is not replayed.
+/// A second refusal, and a 403 with `insufficient_scope`, go back to the
+/// caller, with the parsed [`BearerChallenge`] in the response's extensions.
+/// A failure to get a token is a `reqwest_middleware::Error::Middleware`
+/// holding the [`authkit_core::Error`].
+#[derive(Clone)]
+pub struct AuthMiddleware {
+    manager: TokenManager,
+}
+
+impl AuthMiddleware {
+    /// Tokens from `manager`, unless a request names another
+    /// ([`crate::UseManager`]) or opts out ([`crate::WithoutToken`]).
+    pub fn new(manager: TokenManager) -> Self {
+        Self { manager }
+    }
+}
+
+impl fmt::Debug for AuthMiddleware {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthMiddleware")
+            .field("account", self.manager.account_key())
+            .finish()
+    }
+}
+
+fn set_token(request: &mut reqwest::Request, token: &AccessToken) {
+    request
+        .headers_mut()
+        .insert(AUTHORIZATION, token.bearer_header());
+}
+
+fn with_challenge(mut response: reqwest::Response) -> reqwest::Response {
+    if let Some(challenge) = BearerChallenge::from_headers(response.headers()) {
+        response.extensions_mut().insert(challenge);
+    }
+    response
+}
+
+#[async_trait::async_trait]
+impl Middleware for AuthMiddleware {
+    async fn handle(
+        &self,
+        mut request: reqwest::Request,
+        extensions: &mut Extensions,
+        next: Next<'_>,
+    ) -> reqwest_middleware::Result<reqwest::Response> {
+        let Some(manager) = manager_for(extensions, &self.manager).cloned() else {
+            return next.run(request, extensions).await.map(with_challenge);
+        };
+        let token = manager
+            .access_token()
+            .await
+            .map_err(reqwest_middleware::Error::middleware)?;
+        let replay = request.try_clone();
+        set_token(&mut request, &token);
+        let response = next.clone().run(request, extensions).await?;
+        if verdict(response.status(), response.headers()) == Verdict::Accepted {
+            return Ok(with_challenge(response));
+        }
+        let Some(mut again) = replay else {
+            tracing::debug!(account = %manager.account_key(), "the token was refused; the request has a streaming body and is not replayed");
+            return Ok(with_challenge(response));
+        };
+        manager.invalidate_token(&token);
+        let fresh = manager
+            .access_token()
+            .await
+            .map_err(reqwest_middleware::Error::middleware)?;
+        if fresh.same_secret(&token) {
+            return Ok(with_challenge(response));
+        }
+        tracing::debug!(account = %manager.account_key(), "the token was refused; replaying once with a fresh one");
+        set_token(&mut again, &fresh);
+        let second = next.run(again, extensions).await?;
+        Ok(with_challenge(second))
+    }
+}
