@@ -5,7 +5,8 @@
 //! refresh tokens), and the program walks through what authkit does for an
 //! API client: sign in with the password grant, save to a file store, serve from
 //! memory, refresh with rotation, survive a refresh token that the server
-//! refuses, and recover.
+//! refuses, and recover; then call an API through the HTTP layer, which
+//! answers a revoked token's 401 with one refresh and one replay.
 //!
 //! Run it with `cargo run --example quickstart`.
 
@@ -27,6 +28,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .user("alice@example.com", "correct horse battery staple")
         .client(MockClient::public("api"))
         .access_ttl(Duration::from_secs(3600))
+        .protected_resource("/api/me")
         .start()
         .await;
     println!(
@@ -119,9 +121,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         server.is_access_token_active(&recovered)
     );
 
+    // 8. API calls through the HTTP layer: one line of set-up, and a token the
+    //    server revoked is replaced on the first 401, the call replayed once.
+    let api = reqwest_middleware::ClientBuilder::new(authkit::http_client_builder()?.build()?)
+        .with(authkit_http::AuthMiddleware::new(manager.clone()))
+        .build();
+    let me = format!("{}/api/me", server.base_url());
+    let first_call = api.get(&me).send().await?.status();
+    server.revoke_access_token(&manager.access_token().await?);
+    let after_revocation = api.get(&me).send().await?.status();
+    println!(
+        "8. GET /api/me through the middleware: {first_call}; after the server revoked the token: {after_revocation} (the 401 was answered with one refresh and one replay)"
+    );
+
     let log = server.log();
     println!(
-        "Done. The server saw {} requests: {} password, {} refresh (one of them the replay in step 6).",
+        "Done. The server saw {} token requests: {} password, {} refresh (one of them the replay in step 6).",
         log.len(),
         log.count("password"),
         log.count("refresh_token"),

@@ -274,3 +274,24 @@ async fn the_token_is_in_no_debug_and_the_header_is_sensitive() {
         &server.all_secrets(),
     );
 }
+
+#[tokio::test]
+async fn a_whole_replay_logged_at_trace_shows_no_secret() {
+    let (logs, guard) = authkit_testkit::capture::capture_logs();
+    let server = server().await;
+    let manager = manager(&server, "alice", "pw");
+    let api = client(&manager);
+    let first = manager.access_token().await.unwrap();
+    server.revoke_access_token(&first);
+    let response = api
+        .get(format!("{}/api/me", server.base_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    drop(guard);
+    let text = logs.text();
+    assert!(text.contains("replaying"), "the replay was logged: {text}");
+    assert!(text.contains("demo:alice"), "events name the account");
+    assert_no_secrets(&text, &server.all_secrets());
+}
