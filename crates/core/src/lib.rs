@@ -52,6 +52,7 @@ mod manager;
 mod provider;
 mod secret;
 mod store;
+pub mod telemetry;
 mod token;
 
 // For users: a manager over a provider and a store, and what it hands back.

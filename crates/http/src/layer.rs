@@ -9,6 +9,7 @@ use authkit_core::{AccessToken, TokenManager};
 use http::header::AUTHORIZATION;
 use tower_layer::Layer;
 use tower_service::Service;
+use tracing::Instrument;
 
 use crate::body::{ReplayBody, try_clone_request};
 use crate::challenge::BearerChallenge;
@@ -118,6 +119,9 @@ where
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let manager = manager_for(request.extensions(), &self.manager).cloned();
+        let span = manager
+            .as_ref()
+            .map_or_else(tracing::Span::none, crate::middleware::request_span);
         Box::pin(async move {
             let Some(manager) = manager else {
                 let response = inner.call(request).await.map_err(Into::into)?;
@@ -146,6 +150,6 @@ where
                 .map_err(Into::into)?;
             let second = inner.call(again).await.map_err(Into::into)?;
             Ok(with_challenge(second))
-        })
+        }.instrument(span))
     }
 }

@@ -6,6 +6,7 @@ use authkit_core::{AccessToken, TokenManager};
 use http::Extensions;
 use http::header::AUTHORIZATION;
 use reqwest_middleware::{Middleware, Next};
+use tracing::Instrument;
 
 use crate::challenge::BearerChallenge;
 use crate::choice::manager_for;
@@ -72,38 +73,60 @@ fn with_challenge(mut response: reqwest::Response) -> reqwest::Response {
 impl Middleware for AuthMiddleware {
     async fn handle(
         &self,
-        mut request: reqwest::Request,
+        request: reqwest::Request,
         extensions: &mut Extensions,
         next: Next<'_>,
     ) -> reqwest_middleware::Result<reqwest::Response> {
         let Some(manager) = manager_for(extensions, &self.manager).cloned() else {
             return next.run(request, extensions).await.map(with_challenge);
         };
-        let token = manager
-            .access_token()
+        let span = request_span(&manager);
+        send_with_token(manager, request, extensions, next)
+            .instrument(span)
             .await
-            .map_err(reqwest_middleware::Error::middleware)?;
-        let replay = request.try_clone();
-        set_token(&mut request, &token);
-        let response = next.clone().run(request, extensions).await?;
-        if verdict(response.status(), response.headers()) == Verdict::Accepted {
-            return Ok(with_challenge(response));
-        }
-        let Some(mut again) = replay else {
-            tracing::debug!(account = %manager.account_key(), "the token was refused; the request has a streaming body and is not replayed");
-            return Ok(with_challenge(response));
-        };
-        manager.invalidate_token(&token);
-        let fresh = manager
-            .access_token()
-            .await
-            .map_err(reqwest_middleware::Error::middleware)?;
-        if fresh.same_secret(&token) {
-            return Ok(with_challenge(response));
-        }
-        tracing::debug!(account = %manager.account_key(), "the token was refused; replaying once with a fresh one");
-        set_token(&mut again, &fresh);
-        let second = next.run(again, extensions).await?;
-        Ok(with_challenge(second))
     }
+}
+
+/// A span per request naming the account (never the token), following from
+/// the flight that produced the current tokens.
+pub(crate) fn request_span(manager: &TokenManager) -> tracing::Span {
+    let span = tracing::debug_span!("authkit.http.request", account = %manager.account_key());
+    if let Some(flight) = manager.flight_span_id() {
+        span.follows_from(flight);
+    }
+    span
+}
+
+async fn send_with_token(
+    manager: TokenManager,
+    mut request: reqwest::Request,
+    extensions: &mut Extensions,
+    next: Next<'_>,
+) -> reqwest_middleware::Result<reqwest::Response> {
+    let token = manager
+        .access_token()
+        .await
+        .map_err(reqwest_middleware::Error::middleware)?;
+    let replay = request.try_clone();
+    set_token(&mut request, &token);
+    let response = next.clone().run(request, extensions).await?;
+    if verdict(response.status(), response.headers()) == Verdict::Accepted {
+        return Ok(with_challenge(response));
+    }
+    let Some(mut again) = replay else {
+        tracing::debug!(account = %manager.account_key(), "the token was refused; the request has a streaming body and is not replayed");
+        return Ok(with_challenge(response));
+    };
+    manager.invalidate_token(&token);
+    let fresh = manager
+        .access_token()
+        .await
+        .map_err(reqwest_middleware::Error::middleware)?;
+    if fresh.same_secret(&token) {
+        return Ok(with_challenge(response));
+    }
+    tracing::debug!(account = %manager.account_key(), "the token was refused; replaying once with a fresh one");
+    set_token(&mut again, &fresh);
+    let second = next.run(again, extensions).await?;
+    Ok(with_challenge(second))
 }

@@ -180,7 +180,9 @@ impl TokenEndpoint {
             let error = match result {
                 Ok(tokens) => {
                     tracing::debug!(grant = %kind, attempt, "token request succeeded");
-                    return Ok(tokens);
+                    let result = Ok(tokens);
+                    crate::telemetry::token_request(&kind, &result, started.elapsed());
+                    return result;
                 }
                 Err(error) => error,
             };
@@ -191,8 +193,11 @@ impl TokenEndpoint {
                 grant.is_single_use(),
             ) else {
                 tracing::debug!(grant = %kind, attempt, error = %error, "token request failed");
-                return Err(error);
+                let result = Err(error);
+                crate::telemetry::token_request(&kind, &result, started.elapsed());
+                return result;
             };
+            crate::telemetry::token_retry(&kind);
             tracing::warn!(
                 grant = %kind,
                 attempt,

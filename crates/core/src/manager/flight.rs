@@ -6,6 +6,7 @@ use std::sync::{Arc, PoisonError};
 use futures::FutureExt;
 use futures::future::{BoxFuture, Shared};
 use time::OffsetDateTime;
+use tracing::Instrument;
 
 use super::Inner;
 use super::policy::Cached;
@@ -47,7 +48,7 @@ impl Inner {
     /// Starts a flight unless one is running or a failure is being remembered.
     pub(super) fn refresh_in_background(self: &Arc<Self>) {
         if self.remembered_failure().is_none() {
-            drop(self.join_or_start_flight());
+            drop(self.join_or_start_flight().0);
         }
     }
 
@@ -56,7 +57,11 @@ impl Inner {
         if let Some(error) = self.remembered_failure() {
             return Err(error);
         }
-        let cached = self.join_or_start_flight().await?;
+        let (flight, started) = self.join_or_start_flight();
+        if !started {
+            self.metrics.flight_joined();
+        }
+        let cached = flight.await?;
         Ok(cached.tokens.access_token().clone())
     }
 
@@ -74,19 +79,38 @@ impl Inner {
             .map(|f| f.error.clone())
     }
 
-    fn join_or_start_flight(self: &Arc<Self>) -> Flight {
+    /// The running flight, or a new one; and whether it was started here.
+    fn join_or_start_flight(self: &Arc<Self>) -> (Flight, bool) {
         let mut slot = self.flight.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some((_, flight)) = &slot.current {
-            return flight.clone();
+            return (flight.clone(), false);
         }
         let id = slot.next_id;
         slot.next_id += 1;
         let inner = Arc::clone(self);
+        self.metrics.flight_started();
+        // One span per flight, naming the account (never a token); its
+        // grant and outcome are recorded as they become known.
+        let span = tracing::info_span!(
+            "authkit.flight",
+            account = %self.key,
+            grant = tracing::field::Empty,
+            outcome = tracing::field::Empty,
+        );
         let work = async move {
+            let started = std::time::Instant::now();
             let result = inner.refresh_under_lock().await;
+            let outcome = crate::telemetry::outcome(&result);
+            tracing::Span::current().record("outcome", outcome);
+            inner.metrics.flight_ended(&result, started.elapsed());
+            *inner
+                .last_flight
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner) = tracing::Span::current().id();
             inner.land(id, &result);
             result
-        };
+        }
+        .instrument(span);
         let flight: Flight = match tokio::runtime::Handle::try_current() {
             Ok(runtime) => {
                 let task = runtime.spawn(work);
@@ -105,7 +129,7 @@ impl Inner {
             Err(_) => work.boxed().shared(),
         };
         slot.current = Some((id, flight.clone()));
-        flight
+        (flight, true)
     }
 
     /// Records a flight's outcome and clears the slot for the next flight.
@@ -142,7 +166,10 @@ impl Inner {
         if let Some(fresh) = self.fresh_in_memory() {
             return Ok(fresh);
         }
-        let mut held = HeldAccount::acquire(self.store.as_ref(), &self.key).await?;
+        let waiting = std::time::Instant::now();
+        let held = HeldAccount::acquire(self.store.as_ref(), &self.key).await;
+        self.metrics.lock_waited(waiting.elapsed(), held.is_ok());
+        let mut held = held?;
         let stored = self.reload(&mut held).await?;
         let now = self.now();
         let current = newest(stored, self.cache.load_full().map(|c| c.tokens.clone()));
@@ -171,6 +198,8 @@ impl Inner {
             let (wall, monotonic) = (self.clock.now_unix_nanos(), self.clock.monotonic_nanos());
             if candidate.is_fresh(wall, monotonic) && !self.is_rejected(tokens.access_token()) {
                 tracing::debug!(account = %self.key, "using tokens another holder already refreshed");
+                self.metrics
+                    .token_expires(tokens.expires_at().unix_timestamp());
                 self.cache.publish(Some(Arc::clone(&candidate)));
                 return Ok(candidate);
             }
@@ -191,6 +220,11 @@ impl Inner {
                 .is_some_and(|new| !new.same_secret(&old))
         });
         let saved = held.save(&fresh, self.now()).await;
+        if let Err(StoreError::LockLost { .. }) = &saved {
+            self.metrics.lease_lost();
+        }
+        self.metrics
+            .token_expires(fresh.expires_at().unix_timestamp());
         let cached = Arc::new(self.policy.schedule(fresh, self.clock.as_ref()));
         self.cache.publish(Some(Arc::clone(&cached)));
         *self.rejected.lock().unwrap_or_else(PoisonError::into_inner) = None;
@@ -260,9 +294,11 @@ impl Inner {
         let Some((base, refresh_token)) =
             base.and_then(|b| b.refresh_token().map(|rt| (b, rt.clone())))
         else {
+            tracing::Span::current().record("grant", "authenticate");
             tracing::info!(account = %self.key, "authenticating");
             return Ok((self.provider.authenticate(&self.cx).await?, None));
         };
+        tracing::Span::current().record("grant", "refresh_token");
         tracing::info!(account = %self.key, "refreshing the access token");
         match self.provider.refresh(&refresh_token, &self.cx).await {
             Ok(fresh) => Ok((fresh.inherit_refresh_token(base), Some(refresh_token))),

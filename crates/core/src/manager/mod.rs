@@ -46,6 +46,8 @@ pub use policy::RefreshPolicy;
 
 use flight::{FlightSlot, RememberedFailure};
 use hot::HotCache;
+
+use crate::telemetry::AccountMetrics;
 use policy::Cached;
 
 /// Hands out access tokens for one account, refreshing and persisting them.
@@ -71,6 +73,9 @@ pub(crate) struct Inner {
     /// The access token a caller reported as rejected: never handed out again,
     /// even when the store still holds it.
     rejected: Mutex<Option<AccessToken>>,
+    metrics: AccountMetrics,
+    /// The span of the flight that last landed, for spans that follow from it.
+    last_flight: Mutex<Option<tracing::span::Id>>,
 }
 
 impl fmt::Debug for TokenManager {
@@ -100,6 +105,7 @@ impl TokenManager {
             store: Arc::new(store),
             clock: None,
             policy: RefreshPolicy::default(),
+            metrics_label: None,
         }
     }
 
@@ -143,6 +149,7 @@ impl TokenManager {
             }
         })?;
         if !fresh {
+            self.inner.metrics.served_while_refreshing();
             self.inner.refresh_in_background();
         }
         Some(token)
@@ -188,6 +195,16 @@ impl TokenManager {
         }
     }
 
+    /// The `tracing` span of the flight that produced the current tokens, for
+    /// a request's span to follow from (the HTTP layer does).
+    pub fn flight_span_id(&self) -> Option<tracing::span::Id> {
+        self.inner
+            .last_flight
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
     /// The context the manager makes its requests in (its clock), for a
     /// request made on its behalf outside it, such as a browser sign-in's
     /// code exchange.
@@ -217,6 +234,9 @@ impl TokenManager {
         };
         let mut held = HeldAccount::acquire(self.inner.store.as_ref(), &self.inner.key).await?;
         held.save(&tokens, self.inner.now()).await?;
+        self.inner
+            .metrics
+            .token_expires(tokens.expires_at().unix_timestamp());
         self.inner.cache.publish(Some(Arc::new(
             self.inner
                 .policy
@@ -298,6 +318,7 @@ pub struct TokenManagerBuilder {
     store: Arc<dyn TokenStore>,
     clock: Option<Arc<dyn Clock>>,
     policy: RefreshPolicy,
+    metrics_label: Option<String>,
 }
 
 impl fmt::Debug for TokenManagerBuilder {
@@ -323,9 +344,22 @@ impl TokenManagerBuilder {
         self
     }
 
+    /// The `account` label of this manager's metrics (see
+    /// [`crate::telemetry`]). The default names the provider and the
+    /// binding's fingerprint, never the user; choose something else only if
+    /// it is bounded and not secret.
+    pub fn metrics_label(mut self, label: impl Into<String>) -> Self {
+        self.metrics_label = Some(label.into());
+        self
+    }
+
     /// Builds the manager. Nothing is fetched until the first call.
     pub fn build(self) -> TokenManager {
         let key = self.provider.account_key().clone();
+        let metrics = AccountMetrics::new(
+            self.metrics_label
+                .unwrap_or_else(|| crate::telemetry::account_label(&key)),
+        );
         let (clock, hot_clock) = match self.clock {
             Some(clock) => (Arc::clone(&clock), HotClock::Other(clock)),
             None => (system_clock(), HotClock::System),
@@ -343,6 +377,8 @@ impl TokenManagerBuilder {
                 flight: Mutex::new(FlightSlot::default()),
                 failure: Mutex::new(None),
                 rejected: Mutex::new(None),
+                metrics,
+                last_flight: Mutex::new(None),
             }),
         }
     }
