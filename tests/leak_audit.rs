@@ -112,6 +112,10 @@ async fn a_whole_lifecycle_leaks_nothing() {
 
     let text = seen.join("\n");
     assert!(
+        text.contains("authkit.flight{"),
+        "the flights' span fields are part of the audit"
+    );
+    assert!(
         text.contains("refresh"),
         "the capture saw the lifecycle: {}",
         &text[..text.len().min(400)]
