@@ -76,19 +76,7 @@ fn grant_label(grant: &GrantKind) -> String {
 
 /// An error code as a label: the standard codes, or `other`.
 fn code_label(code: &ErrorCode) -> &'static str {
-    match code {
-        ErrorCode::InvalidRequest => "invalid_request",
-        ErrorCode::InvalidClient => "invalid_client",
-        ErrorCode::InvalidGrant => "invalid_grant",
-        ErrorCode::UnauthorizedClient => "unauthorized_client",
-        ErrorCode::UnsupportedGrantType => "unsupported_grant_type",
-        ErrorCode::InvalidScope => "invalid_scope",
-        ErrorCode::AccessDenied => "access_denied",
-        ErrorCode::InvalidTarget => "invalid_target",
-        ErrorCode::AuthorizationPending => "authorization_pending",
-        ErrorCode::ExpiredToken => "expired_token",
-        _ => "other",
-    }
+    code.standard().unwrap_or("other")
 }
 
 /// The default account label: the provider's name (before the first `:`)

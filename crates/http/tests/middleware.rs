@@ -36,6 +36,16 @@ fn manager(server: &MockAuthServer, user: &str, password: &str) -> TokenManager 
         .build()
 }
 
+/// An API that answers every GET with `template`.
+async fn resource_answering(template: ResponseTemplate) -> MockServer {
+    let resource = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(template)
+        .mount(&resource)
+        .await;
+    resource
+}
+
 fn client(manager: &TokenManager) -> ClientWithMiddleware {
     reqwest_middleware::ClientBuilder::new(
         authkit_core::http_client_builder()
@@ -91,14 +101,11 @@ async fn a_revoked_token_is_replaced_once_and_the_request_replayed() {
 
 #[tokio::test]
 async fn a_second_refusal_goes_back_to_the_caller_with_its_challenge() {
-    let resource = MockServer::start().await;
-    Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(401).insert_header(
-            "WWW-Authenticate",
-            r#"Bearer realm="api", error="invalid_token", error_description="nope""#,
-        ))
-        .mount(&resource)
-        .await;
+    let resource = resource_answering(ResponseTemplate::new(401).insert_header(
+        "WWW-Authenticate",
+        r#"Bearer realm="api", error="invalid_token", error_description="nope""#,
+    ))
+    .await;
     let server = server().await;
     let manager = manager(&server, "alice", "pw");
     let response = client(&manager)
@@ -122,14 +129,11 @@ async fn a_second_refusal_goes_back_to_the_caller_with_its_challenge() {
 
 #[tokio::test]
 async fn insufficient_scope_is_not_retried() {
-    let resource = MockServer::start().await;
-    Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(403).insert_header(
-            "WWW-Authenticate",
-            r#"Bearer error="insufficient_scope", scope="admin""#,
-        ))
-        .mount(&resource)
-        .await;
+    let resource = resource_answering(ResponseTemplate::new(403).insert_header(
+        "WWW-Authenticate",
+        r#"Bearer error="insufficient_scope", scope="admin""#,
+    ))
+    .await;
     let server = server().await;
     let manager = manager(&server, "alice", "pw");
     let response = client(&manager)

@@ -66,6 +66,15 @@ impl ErrorCode {
     /// The code as it goes on the wire.
     pub fn as_str(&self) -> &str {
         match self {
+            ErrorCode::Other(code) => code,
+            standard => standard.standard().unwrap_or_default(),
+        }
+    }
+
+    /// The code when it is one of the standard ones, as a `'static` string
+    /// (for metric labels, which must come from a fixed set).
+    pub fn standard(&self) -> Option<&'static str> {
+        Some(match self {
             ErrorCode::InvalidRequest => "invalid_request",
             ErrorCode::InvalidClient => "invalid_client",
             ErrorCode::InvalidGrant => "invalid_grant",
@@ -76,8 +85,8 @@ impl ErrorCode {
             ErrorCode::InvalidTarget => "invalid_target",
             ErrorCode::AuthorizationPending => "authorization_pending",
             ErrorCode::ExpiredToken => "expired_token",
-            ErrorCode::Other(code) => code,
-        }
+            ErrorCode::Other(_) => return None,
+        })
     }
 }
 
