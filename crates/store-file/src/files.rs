@@ -13,8 +13,78 @@ use std::path::{Path, PathBuf};
 use authkit_core::StoreError;
 
 /// Turns an I/O error into a store error that says what and where.
+/// A full disk or quota is [`StoreError::Full`]; every other failure
+/// [`StoreError::Io`].
 pub(crate) fn io_error(operation: &str, path: &Path, err: io::Error) -> StoreError {
-    StoreError::io(operation, path.display().to_string(), err)
+    let location = path.display().to_string();
+    match err.kind() {
+        io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded => {
+            StoreError::full(operation, location, err)
+        }
+        _ => StoreError::io(operation, location, err),
+    }
+}
+
+/// The steps of an atomic, durable replacement, each reported by name when
+/// it fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum WriteStep {
+    /// Creating the temporary file beside the target.
+    CreateTemp,
+    /// Writing the bytes into it.
+    Write,
+    /// Flushing what was written.
+    Flush,
+    /// `fsync` of the temporary file.
+    SyncFile,
+    /// Renaming it over the target.
+    Rename,
+    /// `fsync` of the directory, so the rename survives a power cut.
+    SyncDir,
+}
+
+impl WriteStep {
+    /// What the step does, as the error says it.
+    pub fn operation(self) -> &'static str {
+        match self {
+            WriteStep::CreateTemp => "creating the temporary file",
+            WriteStep::Write => "writing",
+            WriteStep::Flush => "flushing",
+            WriteStep::SyncFile => "syncing (fsync) the file",
+            WriteStep::Rename => "renaming over",
+            WriteStep::SyncDir => "syncing (fsync) the directory",
+        }
+    }
+}
+
+/// Failures to inject at given steps of the next writes: the seam for the
+/// faults a test cannot make for real (`fsync` returning `EIO`).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct InjectedFaults(std::sync::Arc<std::sync::Mutex<Vec<WriteStep>>>);
+
+impl InjectedFaults {
+    pub(crate) fn push(&self, step: WriteStep) {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(step);
+    }
+
+    /// An `EIO` if a failure was injected at `step` (taking it).
+    fn at(&self, step: WriteStep) -> io::Result<()> {
+        let mut faults = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match faults.iter().position(|s| *s == step) {
+            Some(i) => {
+                faults.remove(i);
+                Err(io::Error::from_raw_os_error(5))
+            }
+            None => Ok(()),
+        }
+    }
 }
 
 /// Options that create a file readable by its owner only.
@@ -62,22 +132,39 @@ pub(crate) fn tighten(path: &Path) {
     let _ = path;
 }
 
-/// Replaces `target` with `bytes` atomically and durably.
-pub(crate) fn replace_atomically(target: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+/// Replaces `target` with `bytes` atomically and durably, checking every
+/// step. A failure anywhere removes the temporary file and leaves the target
+/// as it was; a failed `fsync` is reported, never retried as if the data
+/// were safe (the page cache may have dropped it): the next save writes a
+/// whole new file.
+pub(crate) fn replace_atomically(
+    target: &Path,
+    bytes: &[u8],
+    faults: &InjectedFaults,
+) -> Result<(), StoreError> {
     let dir = target.parent().unwrap_or(Path::new("."));
     let temp = temp_path(target);
+    // Each step runs only when no failure was injected for it.
+    let step = |step: WriteStep, path: &Path, run: &mut dyn FnMut() -> io::Result<()>| {
+        faults
+            .at(step)
+            .and_then(|()| run())
+            .map_err(|e| io_error(step.operation(), path, e))
+    };
     let written = (|| -> Result<(), StoreError> {
-        let mut file = private_options()
-            .write(true)
-            .create_new(true)
-            .open(&temp)
-            .map_err(|e| io_error("creating", &temp, e))?;
-        file.write_all(bytes)
-            .map_err(|e| io_error("writing", &temp, e))?;
-        file.sync_all().map_err(|e| io_error("syncing", &temp, e))?;
+        let mut file = match faults
+            .at(WriteStep::CreateTemp)
+            .and_then(|()| private_options().write(true).create_new(true).open(&temp))
+        {
+            Ok(file) => file,
+            Err(e) => return Err(io_error(WriteStep::CreateTemp.operation(), &temp, e)),
+        };
+        step(WriteStep::Write, &temp, &mut || file.write_all(bytes))?;
+        step(WriteStep::Flush, &temp, &mut || file.flush())?;
+        step(WriteStep::SyncFile, &temp, &mut || file.sync_all())?;
         drop(file);
-        fs::rename(&temp, target).map_err(|e| io_error("replacing", target, e))?;
-        sync_dir(dir).map_err(|e| io_error("syncing", dir, e))
+        step(WriteStep::Rename, target, &mut || fs::rename(&temp, target))?;
+        step(WriteStep::SyncDir, dir, &mut || sync_dir(dir))
     })();
     if written.is_err() {
         let _ = fs::remove_file(&temp);

@@ -35,6 +35,7 @@ mod lock;
 mod naming;
 mod store;
 
+pub use files::WriteStep;
 pub use lock::FileLock;
 pub use store::FileStore;
 

@@ -80,9 +80,10 @@ impl StoreLock for FileLock {
         let dir = self.store.dir().to_path_buf();
         let path = self.store.path_for(&self.key);
         let bytes = record.bytes.to_vec();
+        let faults = self.store.faults().clone();
         blocking(move || {
             create_private_dir(&dir).map_err(|e| io_error("creating the directory", &dir, e))?;
-            replace_atomically(&path, &bytes)
+            replace_atomically(&path, &bytes, &faults)
         })
         .await
     }

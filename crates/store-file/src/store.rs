@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime};
 use async_trait::async_trait;
 use authkit_core::{AccountKey, StoreError, StoreLock, TokenStore};
 
-use crate::files::{create_private_dir, io_error, is_temp_name};
+use crate::files::{InjectedFaults, WriteStep, create_private_dir, io_error, is_temp_name};
 use crate::lock::FileLock;
 use crate::naming;
 
@@ -22,6 +22,7 @@ const STALE_TEMP_AGE: Duration = Duration::from_secs(3600);
 #[derive(Debug, Clone)]
 pub struct FileStore {
     dir: Arc<PathBuf>,
+    faults: InjectedFaults,
 }
 
 impl FileStore {
@@ -31,7 +32,10 @@ impl FileStore {
         create_private_dir(&dir).map_err(|e| io_error("creating the directory", &dir, e))?;
         warn_if_shared(&dir);
         remove_stale_temp_files(&dir);
-        Ok(Self { dir: Arc::new(dir) })
+        Ok(Self {
+            dir: Arc::new(dir),
+            faults: InjectedFaults::default(),
+        })
     }
 
     /// A store in the platform's per-user data directory
@@ -55,6 +59,18 @@ impl FileStore {
     /// `~/Library/Application Support` on macOS, `%LOCALAPPDATA%` on Windows).
     pub fn default_dir() -> Option<PathBuf> {
         dirs::data_local_dir().map(|d| d.join("authkit").join("tokens"))
+    }
+
+    /// Makes the next write fail with `EIO` at `step` (for tests of faults
+    /// that cannot be made for real, such as a failing `fsync`). Clones of
+    /// this store share the plan.
+    #[doc(hidden)]
+    pub fn inject_write_failure(&self, step: WriteStep) {
+        self.faults.push(step);
+    }
+
+    pub(crate) fn faults(&self) -> &InjectedFaults {
+        &self.faults
     }
 
     /// The directory the store keeps its files in.

@@ -50,6 +50,20 @@ pub enum StoreError {
         source: SharedCause,
     },
 
+    /// The store has no room: a full disk or quota (`ENOSPC`, `EDQUOT`), a
+    /// Redis at its `maxmemory` with `noeviction`. Nothing was written; free
+    /// space, then the next save writes the newest set.
+    #[error("the token store is full while {operation} {location}: {source}")]
+    Full {
+        /// What the store was doing.
+        operation: String,
+        /// The file or resource.
+        location: String,
+        /// The cause.
+        #[source]
+        source: SharedCause,
+    },
+
     /// A token set could not be encoded or decoded.
     #[error(transparent)]
     Format(#[from] crate::token::StoreFormatError),
@@ -71,6 +85,19 @@ impl StoreError {
         source: impl std::error::Error + Send + Sync + 'static,
     ) -> Self {
         StoreError::Io {
+            operation: operation.into(),
+            location: location.into(),
+            source: std::sync::Arc::new(source),
+        }
+    }
+
+    /// A store that is full, while doing `operation` on `location`.
+    pub fn full(
+        operation: impl Into<String>,
+        location: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        StoreError::Full {
             operation: operation.into(),
             location: location.into(),
             source: std::sync::Arc::new(source),

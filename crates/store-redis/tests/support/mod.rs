@@ -11,6 +11,7 @@ pub struct RedisServer {
     dir: tempfile::TempDir,
     child: Option<Child>,
     password: Option<String>,
+    extra: Vec<String>,
 }
 
 impl RedisServer {
@@ -40,8 +41,17 @@ impl RedisServer {
             dir: tempfile::tempdir().expect("temporary directory"),
             child: None,
             password: password.map(str::to_owned),
+            extra: Vec::new(),
         };
         server.launch();
+        Some(server)
+    }
+
+    /// Starts one with more `redis-server` arguments (`--maxmemory 2mb`).
+    pub fn start_with_args(args: &[&str]) -> Option<Self> {
+        let mut server = Self::start()?;
+        server.extra = args.iter().map(|a| (*a).to_owned()).collect();
+        server.restart();
         Some(server)
     }
 
@@ -72,6 +82,7 @@ impl RedisServer {
         if let Some(password) = &self.password {
             command.args(["--requirepass", password]);
         }
+        command.args(&self.extra);
         self.child = Some(command.spawn().expect("start redis-server"));
         let started = Instant::now();
         while !self.socket().exists() {
