@@ -21,6 +21,9 @@ fn authkit(store: &Path) -> Command {
         .env_remove("AUTHKIT_PASSWORD")
         .env_remove("AUTHKIT_CLIENT_SECRET")
         .env_remove("AUTHKIT_STORE")
+        .env_remove("AUTHKIT_STORE_KEY")
+        .env_remove("AUTHKIT_STORE_KEY_FILE")
+        .env_remove("AUTHKIT_STORE_KEY_ID")
         .arg("--store")
         .arg(store)
         .stdin(Stdio::null());
@@ -437,4 +440,45 @@ async fn browser_sign_in_then_tokens_then_status_then_logout() {
         "{}",
         stderr(&output)
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_a_store_key_the_token_files_are_sealed() {
+    use authkit_core::deps::secrecy::ExposeSecret;
+    let server = keycloak().await;
+    let dir = tempfile::tempdir().unwrap();
+    let key = authkit_core::SealingKey::generate("1").unwrap();
+    let key = key.to_base64();
+
+    let mut first = voipex_token(dir.path(), &server);
+    first
+        .env("AUTHKIT_PASSWORD", PASSWORD)
+        .env("AUTHKIT_STORE_KEY", key.expose_secret());
+    let output = run(first).await;
+    assert!(output.status.success(), "{}", stderr(&output));
+    let token = stdout(&output).trim_end().to_owned();
+    let files: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".json"))
+        .collect();
+    assert_eq!(files.len(), 1);
+    let on_disk = std::fs::read(files[0].path()).unwrap();
+    assert!(on_disk.starts_with(b"AKSEAL1\n"));
+    assert!(!String::from_utf8_lossy(&on_disk).contains(&token));
+
+    let mut again = voipex_token(dir.path(), &server);
+    again.env("AUTHKIT_STORE_KEY", key.expose_secret());
+    let output = run(again).await;
+    assert_eq!(
+        stdout(&output).trim_end(),
+        token,
+        "served from the sealed store"
+    );
+
+    // Without the key the sealed file is reported and left alone.
+    let output = run(voipex_token(dir.path(), &server)).await;
+    assert_eq!(output.status.code(), Some(5), "{}", stderr(&output));
+    assert!(stderr(&output).contains("sealed"), "{}", stderr(&output));
+    assert_eq!(std::fs::read(files[0].path()).unwrap(), on_disk);
 }

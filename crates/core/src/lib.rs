@@ -78,7 +78,7 @@ pub use secret::{
     AccessToken, AccountKey, AuthorizationCode, ClientId, ClientSecret, ExposeSecret, IdToken,
     Password, RefreshToken, Username,
 };
-pub use store::MemoryStore;
+pub use store::{MemoryStore, SealedStore, SealingKey};
 pub use token::{STORE_FORMAT_VERSION, StoreFormatError, TokenSet, TokenType};
 
 // For implementers of providers, grants, stores and transports.

@@ -253,3 +253,35 @@ async fn a_save_under_the_lock_is_seen_by_the_next_holder() {
         "under-lock"
     );
 }
+
+#[tokio::test]
+async fn a_sealed_file_store_keeps_no_token_in_plain_text() {
+    let server = MockAuthServer::builder()
+        .user("alice", "pw")
+        .client(MockClient::public("api"))
+        .start()
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let files = FileStore::open(dir.path()).unwrap();
+    let sealed = authkit_core::SealedStore::new(
+        files.clone(),
+        authkit_core::SealingKey::generate("k1").unwrap(),
+    );
+    let endpoint = TokenEndpoint::builder(server.token_url())
+        .client_auth(ClientAuth::public("api"))
+        .build()
+        .unwrap();
+    let provider = GenericProvider::new("demo:alice", endpoint)
+        .with_grant(PasswordGrant::new("alice", Password::new("pw")));
+    let account = provider.account_key().clone();
+    let manager = TokenManager::new(provider, sealed.clone());
+    let token = manager.access_token().await.unwrap();
+    let on_disk = fs::read(files.path_for(&account)).unwrap();
+    assert!(on_disk.starts_with(b"AKSEAL1\nk1\n"));
+    let text = String::from_utf8_lossy(&on_disk);
+    for secret in server.all_secrets() {
+        assert!(!text.contains(&secret), "a secret is on disk in plain text");
+    }
+    let back = load(&sealed, &account).await.unwrap().unwrap();
+    assert!(back.access_token().same_secret(&token));
+}

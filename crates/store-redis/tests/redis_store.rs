@@ -412,3 +412,27 @@ async fn credentials_are_used_and_never_shown() {
         .unwrap_err();
     assert!(!format!("{invalid:?} {invalid}").contains("pass-in-url"));
 }
+
+#[tokio::test]
+async fn a_sealed_redis_store_keeps_no_token_in_plain_text() {
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
+    let plain = store(&redis, Duration::from_secs(5)).await;
+    let sealed = authkit_core::SealedStore::new(
+        plain.clone(),
+        authkit_core::SealingKey::generate("k1").unwrap(),
+    );
+    save(&sealed, &key(), &set("sealed")).await.unwrap();
+    let client = redis::Client::open(redis.url()).unwrap();
+    let mut raw = client.get_multiplexed_async_connection().await.unwrap();
+    let bytes: Vec<u8> = redis::cmd("GET")
+        .arg(plain.tokens_key(&key()))
+        .query_async(&mut raw)
+        .await
+        .unwrap();
+    assert!(bytes.starts_with(b"AKSEAL1\nk1\n"));
+    assert!(!String::from_utf8_lossy(&bytes).contains("at-sealed"));
+    let back = load(&sealed, &key()).await.unwrap().unwrap();
+    assert_eq!(back.access_token().expose_secret(), "at-sealed");
+}

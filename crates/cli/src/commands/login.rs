@@ -3,8 +3,8 @@
 use std::io::IsTerminal;
 use std::time::Duration;
 
+use super::Store;
 use authkit_core::{EndpointSettings, TokenManager, TokenProvider};
-use authkit_store_file::FileStore;
 use authkit_vonage::{LoopbackReceiver, Vonage};
 
 use super::scopes;
@@ -16,7 +16,7 @@ use crate::secrets::client_secret;
 pub const UNUSED_REDIRECT: &str = "http://127.0.0.1/callback";
 
 /// Signs in through the browser and stores the tokens.
-pub async fn vonage(args: VonageLoginArgs, store: FileStore) -> Result<(), Failure> {
+pub async fn vonage(args: VonageLoginArgs, store: Store) -> Result<(), Failure> {
     let secret = client_secret()?;
     let mut settings = EndpointSettings::new();
     if let Some(base) = &args.base_url {

@@ -1,7 +1,7 @@
 //! `authkit status`: every stored account and how long its tokens last.
 
+use super::Store;
 use authkit_core::{AccountKey, HeldAccount, StoreError};
-use authkit_store_file::FileStore;
 use serde_json::json;
 use time::OffsetDateTime;
 
@@ -18,10 +18,10 @@ struct Row {
 }
 
 /// Prints every stored account, as a table or as JSON.
-pub async fn run(store: FileStore, as_json: bool) -> Result<(), Failure> {
+pub async fn run(store: Store, as_json: bool) -> Result<(), Failure> {
     let now = OffsetDateTime::now_utc();
     let mut rows = Vec::new();
-    for key in store.keys().await? {
+    for key in store.files().keys().await? {
         let provider = key.as_str().split(':').next().unwrap_or("").to_owned();
         let loaded = async {
             let mut held = HeldAccount::acquire(&store, &key).await?;
@@ -67,13 +67,15 @@ pub async fn run(store: FileStore, as_json: bool) -> Result<(), Failure> {
             .collect();
         println!(
             "{}",
-            serde_json::to_string_pretty(&json!({ "store": store.dir(), "accounts": accounts }))
-                .unwrap_or_default()
+            serde_json::to_string_pretty(
+                &json!({ "store": store.files().dir(), "accounts": accounts })
+            )
+            .unwrap_or_default()
         );
         return Ok(());
     }
     if rows.is_empty() {
-        println!("No stored accounts in {}", store.dir().display());
+        println!("No stored accounts in {}", store.files().dir().display());
         return Ok(());
     }
     let width = rows

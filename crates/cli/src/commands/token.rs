@@ -2,8 +2,8 @@
 
 use std::sync::Arc;
 
+use super::Store;
 use authkit_core::{ClientSecret, Error, ExposeSecret, Password, TokenManager, TokenProvider};
-use authkit_store_file::FileStore;
 use authkit_voipex::Voipex;
 use authkit_vonage::Vonage;
 
@@ -14,10 +14,7 @@ use crate::exit::Failure;
 use crate::secrets::{PasswordSource, client_secret};
 
 /// Prints the access token and a newline on stdout, nothing else.
-pub async fn print_token(
-    provider: Arc<dyn TokenProvider>,
-    store: FileStore,
-) -> Result<(), Failure> {
+pub async fn print_token(provider: Arc<dyn TokenProvider>, store: Store) -> Result<(), Failure> {
     let manager = TokenManager::new(provider, store);
     let token = manager.access_token().await?;
     println!("{}", token.expose_secret());

@@ -64,6 +64,18 @@ pub enum StoreError {
         source: SharedCause,
     },
 
+    /// The stored value was sealed with a key this store was not given; it
+    /// was left where it is (it is not corrupt): configure that key.
+    #[error(
+        "the stored token set for {key} is sealed with the key {key_id:?}, which this store does not have; it was left as it is"
+    )]
+    UnknownSealingKey {
+        /// The account.
+        key: AccountKey,
+        /// The id of the key that sealed it.
+        key_id: String,
+    },
+
     /// A token set could not be encoded or decoded.
     #[error(transparent)]
     Format(#[from] crate::token::StoreFormatError),

@@ -41,6 +41,13 @@ impl HeldAccount {
         let Some(bytes) = self.lock.load().await? else {
             return Ok(None);
         };
+        if let Some(key_id) = super::sealed::sealing_key_id(bytes.expose_secret()) {
+            // Sealed, and this store has no key: not corrupt, left as it is.
+            return Err(StoreError::UnknownSealingKey {
+                key: self.key().clone(),
+                key_id,
+            });
+        }
         match TokenSet::from_store_bytes(bytes.expose_secret()) {
             Ok(tokens) => Ok(Some(tokens)),
             Err(format) => {

@@ -15,6 +15,7 @@
 
 mod held;
 mod memory;
+mod sealed;
 
 use std::fmt;
 use std::time::Duration;
@@ -27,6 +28,7 @@ use crate::secret::AccountKey;
 
 pub use held::{HeldAccount, KEEP_MARGIN};
 pub use memory::MemoryStore;
+pub use sealed::{SealedStore, SealingKey};
 
 /// Where token sets live, keyed by account.
 #[async_trait]
