@@ -8,35 +8,10 @@ mod support;
 
 use std::time::Duration;
 
-use authkit_core::{
-    ClientAuth, Error, ExposeSecret, GenericProvider, HeldAccount, Password, PasswordGrant,
-    StoreError, TokenEndpoint, TokenManager, TokenProvider,
-};
+use authkit_core::{Error, ExposeSecret, HeldAccount, StoreError, TokenManager, TokenProvider};
 use authkit_store_redis::RedisStore;
 use authkit_testkit::support::{issued_set, load};
-use authkit_testkit::{MockAuthServer, MockClient, RefreshPolicy};
-use support::RedisServer;
-
-async fn auth_server() -> MockAuthServer {
-    MockAuthServer::builder()
-        .user("alice", "pw")
-        .client(MockClient::public("api"))
-        .refresh_policy(RefreshPolicy {
-            rotate: true,
-            reuse_detection: true,
-        })
-        .start()
-        .await
-}
-
-fn provider(server: &MockAuthServer) -> GenericProvider {
-    let endpoint = TokenEndpoint::builder(server.token_url())
-        .client_auth(ClientAuth::public("api"))
-        .build()
-        .unwrap();
-    GenericProvider::new("demo:alice", endpoint)
-        .with_grant(PasswordGrant::new("alice", Password::new("pw")))
-}
+use support::{RedisServer, auth_server, provider};
 
 #[tokio::test]
 async fn out_of_memory_is_a_full_store_and_nothing_is_lost() {
@@ -137,17 +112,7 @@ async fn a_redis_slower_than_the_lease_fences_off_the_late_save() {
 
     // The server stalls for longer than the lease: renewals cannot happen,
     // and the lease lapses underneath its holder.
-    let client = redis::Client::open(redis.url()).unwrap();
-    let mut raw = client.get_multiplexed_async_connection().await.unwrap();
-    tokio::spawn(async move {
-        // The reply comes after the stall; this client may time out first.
-        let _: redis::RedisResult<()> = redis::cmd("DEBUG")
-            .arg("SLEEP")
-            .arg("1")
-            .query_async(&mut raw)
-            .await;
-    });
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    support::stall(&redis, 1).await;
 
     let newer = issued_set(
         &provider,
@@ -192,16 +157,7 @@ async fn a_redis_slower_than_the_timeout_is_unavailable_and_retryable() {
         .connect()
         .await
         .unwrap();
-    let client = redis::Client::open(redis.url()).unwrap();
-    let mut raw = client.get_multiplexed_async_connection().await.unwrap();
-    tokio::spawn(async move {
-        let _: redis::RedisResult<()> = redis::cmd("DEBUG")
-            .arg("SLEEP")
-            .arg("1")
-            .query_async(&mut raw)
-            .await;
-    });
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    support::stall(&redis, 1).await;
     let error = HeldAccount::acquire(&store, &authkit_core::AccountKey::new("demo:slow"))
         .await
         .unwrap_err();

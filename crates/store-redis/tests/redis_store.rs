@@ -14,8 +14,7 @@ use authkit_core::{
 };
 use authkit_store_redis::RedisStore;
 use authkit_testkit::support::{load, remove, save};
-use authkit_testkit::{MockAuthServer, MockClient, RefreshPolicy};
-use support::RedisServer;
+use support::{RedisServer, auth_server, provider};
 use time::OffsetDateTime;
 
 const ROLE: &str = "AUTHKIT_REDIS_TEST_ROLE";
@@ -44,27 +43,6 @@ async fn store(redis: &RedisServer, lease: Duration) -> RedisStore {
         .connect()
         .await
         .expect("connect")
-}
-
-fn provider(server: &MockAuthServer) -> GenericProvider {
-    let endpoint = TokenEndpoint::builder(server.token_url())
-        .client_auth(ClientAuth::public("api"))
-        .build()
-        .unwrap();
-    GenericProvider::new("demo:alice", endpoint)
-        .with_grant(PasswordGrant::new("alice", Password::new("pw")))
-}
-
-async fn auth_server() -> MockAuthServer {
-    MockAuthServer::builder()
-        .user("alice", "pw")
-        .client(MockClient::public("api"))
-        .refresh_policy(RefreshPolicy {
-            rotate: true,
-            reuse_detection: true,
-        })
-        .start()
-        .await
 }
 
 /// Not a test of its own: the entry point of helper processes.

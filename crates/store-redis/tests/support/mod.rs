@@ -128,3 +128,44 @@ impl Drop for RedisServer {
         self.stop();
     }
 }
+
+/// The testkit's server with one user and rotating, reuse-detecting refresh
+/// tokens: what the Redis tests sign in against.
+pub async fn auth_server() -> authkit_testkit::MockAuthServer {
+    authkit_testkit::MockAuthServer::builder()
+        .user("alice", "pw")
+        .client(authkit_testkit::MockClient::public("api"))
+        .refresh_policy(authkit_testkit::RefreshPolicy {
+            rotate: true,
+            reuse_detection: true,
+        })
+        .start()
+        .await
+}
+
+/// The account `demo:alice` at `server`, with the password grant.
+pub fn provider(server: &authkit_testkit::MockAuthServer) -> authkit_core::GenericProvider {
+    use authkit_core::{ClientAuth, GenericProvider, Password, PasswordGrant, TokenEndpoint};
+    let endpoint = TokenEndpoint::builder(server.token_url())
+        .client_auth(ClientAuth::public("api"))
+        .build()
+        .unwrap();
+    GenericProvider::new("demo:alice", endpoint)
+        .with_grant(PasswordGrant::new("alice", Password::new("pw")))
+}
+
+/// Stalls `redis` for `seconds` (`DEBUG SLEEP`, which needs
+/// `--enable-debug-command yes`) without waiting for its reply.
+pub async fn stall(redis: &RedisServer, seconds: u32) {
+    let client = redis::Client::open(redis.url()).unwrap();
+    let mut raw = client.get_multiplexed_async_connection().await.unwrap();
+    tokio::spawn(async move {
+        // The reply comes after the stall; this client may time out first.
+        let _: redis::RedisResult<()> = redis::cmd("DEBUG")
+            .arg("SLEEP")
+            .arg(seconds)
+            .query_async(&mut raw)
+            .await;
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+}
