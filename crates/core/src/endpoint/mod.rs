@@ -77,6 +77,7 @@ pub struct TokenEndpoint {
     inner: Arc<Inner>,
 }
 
+#[derive(Clone)]
 struct Inner {
     url: Url,
     auth: ClientAuth,
@@ -128,14 +129,8 @@ impl TokenEndpoint {
     pub fn with_client_auth(&self, auth: ClientAuth) -> TokenEndpoint {
         TokenEndpoint {
             inner: Arc::new(Inner {
-                url: self.inner.url.clone(),
                 auth,
-                transport: Arc::clone(&self.inner.transport),
-                timeout: self.inner.timeout,
-                retry: self.inner.retry.clone(),
-                max_response_bytes: self.inner.max_response_bytes,
-                default_lifetime: self.inner.default_lifetime,
-                accepted_token_types: self.inner.accepted_token_types.clone(),
+                ..(*self.inner).clone()
             }),
         }
     }

@@ -151,7 +151,7 @@ fn associated_data(account: &AccountKey, key_id: &str) -> Vec<u8> {
 }
 
 /// The keys of a [`SealedStore`]: the current one and those it still reads.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Keys {
     current: SealingKey,
     previous: Vec<SealingKey>,
