@@ -44,12 +44,16 @@
 mod binding;
 mod client_auth;
 mod clock;
+mod device;
+mod discovery;
 mod endpoint;
 mod error;
 mod excerpt;
 mod grant;
+mod introspection;
 mod manager;
 mod provider;
+mod revocation;
 mod secret;
 mod store;
 pub mod telemetry;
@@ -57,8 +61,16 @@ mod token;
 
 // For users: a manager over a provider and a store, and what it hands back.
 pub use binding::{Binding, Scopes};
-pub use client_auth::{BasicEncoding, ClientAuth};
+pub use client_auth::{
+    AssertionAudience, AssertionKey, BasicEncoding, ClientAssertion, ClientAuth,
+    DEFAULT_ASSERTION_LIFETIME, JWT_BEARER_ASSERTION_TYPE,
+};
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use device::{
+    DEFAULT_POLL_INTERVAL, DeviceAuthorization, DevicePrompt, MAX_POLL_INTERVAL,
+    PendingDeviceSignIn, SLOW_DOWN_STEP,
+};
+pub use discovery::{DEFAULT_METADATA_LIFETIME, Discovery, ServerMetadata};
 pub use endpoint::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, DEFAULT_TOKEN_LIFETIME,
     EndpointSettings, MAX_LIFETIME, RequestContext, RetryPolicy, TokenEndpoint,
@@ -69,14 +81,17 @@ pub use error::{
     SharedCause, StoreError, TransientError, TransientKind,
 };
 pub use grant::{
-    AuthorizationCodeGrant, ClientCredentialsGrant, PasswordGrant, PkceChallenge, PkceVerifier,
-    RefreshTokenGrant, State,
+    AuthorizationCodeGrant, ClientCredentialsGrant, DeviceCodeGrant, JwtBearerGrant, PasswordGrant,
+    PkceChallenge, PkceVerifier, RefreshTokenGrant, State, TokenExchangeGrant, token_types,
 };
+pub use introspection::{Introspection, IntrospectionEndpoint};
 pub use manager::{AccessTokenFuture, RefreshPolicy, TokenManager, TokenManagerBuilder};
 pub use provider::GenericProvider;
+pub use revocation::{Revocation, RevocationEndpoint, SignOut, TokenTypeHint};
+pub use secrecy::SecretString;
 pub use secret::{
-    AccessToken, AccountKey, AuthorizationCode, ClientId, ClientSecret, ExposeSecret, IdToken,
-    Password, RefreshToken, Username,
+    AccessToken, AccountKey, AuthorizationCode, ClientId, ClientSecret, DeviceCode, ExposeSecret,
+    IdToken, Password, RefreshToken, SecurityToken, Username,
 };
 pub use store::{MemoryStore, SealedStore, SealingKey};
 pub use token::{STORE_FORMAT_VERSION, StoreFormatError, TokenSet, TokenType};
@@ -84,7 +99,7 @@ pub use token::{STORE_FORMAT_VERSION, StoreFormatError, TokenSet, TokenType};
 // For implementers of providers, grants, stores and transports.
 pub use client_auth::{decode_basic, encode_basic};
 pub use endpoint::{
-    FormRequest, RawResponse, ReqwestTransport, Transport, is_loopback, validate_url,
+    FormRequest, GetRequest, RawResponse, ReqwestTransport, Transport, is_loopback, validate_url,
 };
 pub use excerpt::scrub;
 pub use grant::{FormParam, FormValue, GrantKind, GrantType, resource_params, scope_param};

@@ -14,9 +14,12 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::binding::{Binding, Scopes};
-use crate::endpoint::{RequestContext, TokenEndpoint};
+use crate::client_auth::ClientAuth;
+use crate::discovery::ServerMetadata;
+use crate::endpoint::{EndpointSettings, RequestContext, TokenEndpoint};
 use crate::error::Error;
 use crate::grant::{GrantType, RefreshTokenGrant};
+use crate::revocation::{Revocation, RevocationEndpoint};
 use crate::secret::{AccountKey, RefreshToken};
 use crate::token::TokenSet;
 
@@ -48,6 +51,14 @@ pub trait TokenProvider: Send + Sync + fmt::Debug {
         refresh_token: &RefreshToken,
         cx: &RequestContext,
     ) -> Result<TokenSet, Error>;
+
+    /// Revokes `tokens` at the server (RFC 7009) when the server offers
+    /// revocation; the manager calls it on sign-out, under the store's hold,
+    /// and removes the set whatever it returns. The default offers none.
+    async fn revoke(&self, tokens: &TokenSet, cx: &RequestContext) -> Revocation {
+        let _ = (tokens, cx);
+        Revocation::NotOffered
+    }
 }
 
 /// A provider for any standard OAuth 2 server: a token endpoint, plus the
@@ -63,6 +74,7 @@ pub struct GenericProvider {
     endpoint: TokenEndpoint,
     authentication: Option<Arc<dyn GrantType>>,
     refresh_scopes: Vec<String>,
+    revocation: Option<RevocationEndpoint>,
 }
 
 impl GenericProvider {
@@ -78,7 +90,35 @@ impl GenericProvider {
             endpoint,
             authentication: None,
             refresh_scopes: Vec::new(),
+            revocation: None,
         }
+    }
+
+    /// A provider for the account named `name` at the server `metadata`
+    /// describes (see [`crate::Discovery`]): its token endpoint with `auth`
+    /// (refused when the server does not list that method) and `settings`,
+    /// and its revocation endpoint when it has one.
+    pub fn from_metadata(
+        name: impl Into<String>,
+        metadata: &ServerMetadata,
+        auth: ClientAuth,
+        settings: EndpointSettings,
+    ) -> Result<Self, Error> {
+        let endpoint = metadata
+            .token_endpoint_builder(auth)?
+            .settings(settings)
+            .build()?;
+        let mut provider = Self::new(name, endpoint);
+        if let Some(url) = metadata.revocation_endpoint() {
+            provider = provider.with_revocation(url)?;
+        }
+        Ok(provider)
+    }
+
+    /// Revokes tokens at `url` (RFC 7009) when the account signs out.
+    pub fn with_revocation(mut self, url: &str) -> Result<Self, Error> {
+        self.revocation = Some(RevocationEndpoint::new(self.endpoint.clone(), url)?);
+        Ok(self)
     }
 
     /// The grant that authenticates without a person; its scopes and
@@ -158,6 +198,16 @@ impl TokenProvider for GenericProvider {
             .with_resources(&resources);
         self.endpoint.request(&grant, cx).await
     }
+
+    async fn revoke(&self, tokens: &TokenSet, cx: &RequestContext) -> Revocation {
+        match &self.revocation {
+            None => Revocation::NotOffered,
+            Some(endpoint) => match endpoint.revoke_set(tokens, cx).await {
+                Ok(()) => Revocation::Revoked,
+                Err(error) => Revocation::Failed(error),
+            },
+        }
+    }
 }
 
 #[async_trait]
@@ -180,5 +230,9 @@ impl<T: TokenProvider + ?Sized> TokenProvider for Arc<T> {
         cx: &RequestContext,
     ) -> Result<TokenSet, Error> {
         (**self).refresh(refresh_token, cx).await
+    }
+
+    async fn revoke(&self, tokens: &TokenSet, cx: &RequestContext) -> Revocation {
+        (**self).revoke(tokens, cx).await
     }
 }

@@ -95,6 +95,17 @@ secret_newtype!(
     /// A single-use authorization code from the authorization endpoint's redirect.
     AuthorizationCode
 );
+secret_newtype!(
+    /// The device code of a device authorization (RFC 8628 §3.2): it stays
+    /// with the client, which polls with it.
+    DeviceCode
+);
+secret_newtype!(
+    /// A security token presented to the token endpoint (RFC 8693 §1): the
+    /// subject or actor token of a token exchange, or the signed JWT of a
+    /// JWT bearer grant.
+    SecurityToken
+);
 
 impl AccessToken {
     /// The `Authorization: Bearer <token>` header value, marked sensitive so

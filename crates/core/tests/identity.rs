@@ -239,7 +239,11 @@ async fn sign_out_goes_through_the_hold_and_a_lost_hold_keeps_the_set() {
         stored_in(&f.store, f.manager.account_key()).await.is_some(),
         "a removal after the lease was lost is refused"
     );
-    f.manager.sign_out().await.unwrap();
+    let signed_out = f.manager.sign_out().await.unwrap();
+    assert!(matches!(
+        signed_out.revocation(),
+        authkit_core::Revocation::NotOffered
+    ));
     assert!(stored_in(&f.store, f.manager.account_key()).await.is_none());
 }
 

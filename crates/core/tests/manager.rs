@@ -309,7 +309,11 @@ async fn a_save_that_fails_after_a_rotation_is_a_loud_error_and_the_set_stays_in
 async fn sign_out_forgets_the_account() {
     let f = Fixture::new().await;
     f.token().await;
-    f.manager.sign_out().await.unwrap();
+    let signed_out = f.manager.sign_out().await.unwrap();
+    assert!(matches!(
+        signed_out.revocation(),
+        authkit_core::Revocation::NotOffered
+    ));
     assert!(stored_in(&f.store, f.manager.account_key()).await.is_none());
     assert_eq!(
         f.store.removals.load(Ordering::SeqCst),

@@ -140,11 +140,7 @@ impl TokenEndpointBuilder {
             .auth
             .ok_or_else(|| Error::config("a token endpoint needs a client authentication"))?;
         let settings = self.settings;
-        let transport: Arc<dyn Transport> = match (&settings.transport, &settings.http_client) {
-            (Some(transport), _) => Arc::clone(transport),
-            (None, Some(client)) => Arc::new(ReqwestTransport::new(client.clone())),
-            (None, None) => Arc::new(ReqwestTransport::new(own_client(&url, &settings)?)),
-        };
+        let transport = settings.transport_for(&url)?;
         let default_lifetime =
             time::Duration::try_from(self.default_lifetime).unwrap_or(time::Duration::minutes(5));
         Ok(TokenEndpoint {
@@ -290,6 +286,27 @@ impl fmt::Debug for EndpointSettings {
 }
 
 impl EndpointSettings {
+    /// The transport these settings give for requests to `url`: the one
+    /// set, or one over the client set, or over authkit's own client.
+    pub(crate) fn transport_for(&self, url: &url::Url) -> Result<Arc<dyn Transport>, Error> {
+        Ok(match (&self.transport, &self.http_client) {
+            (Some(transport), _) => Arc::clone(transport),
+            (None, Some(client)) => Arc::new(ReqwestTransport::new(client.clone())),
+            (None, None) => Arc::new(ReqwestTransport::new(own_client(url, self)?)),
+        })
+    }
+
+    /// The timeout of one attempt, or the default.
+    pub(crate) fn timeout_or_default(&self) -> Duration {
+        self.timeout.unwrap_or(DEFAULT_TIMEOUT)
+    }
+
+    /// The response body cap, or the default.
+    pub(crate) fn max_response_bytes_or_default(&self) -> usize {
+        self.max_response_bytes
+            .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES)
+    }
+
     /// No setting changed: every default applies.
     pub fn new() -> Self {
         Self::default()

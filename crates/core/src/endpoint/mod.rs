@@ -31,7 +31,7 @@ use crate::binding::Binding;
 use crate::client_auth::ClientAuth;
 use crate::clock::{Clock, system_clock};
 use crate::error::{Error, ProtocolError, TransientError, TransientKind};
-use crate::grant::GrantType;
+use crate::grant::{FormParam, GrantKind, GrantType};
 use crate::token::{TokenSet, TokenType};
 
 pub use builder::{
@@ -40,7 +40,7 @@ pub use builder::{
 };
 pub use response::{MAX_LIFETIME, ParseContext, ResponseParts, interpret};
 pub use retry::RetryPolicy;
-pub use transport::{FormRequest, RawResponse, ReqwestTransport, Transport};
+pub use transport::{FormRequest, GetRequest, RawResponse, ReqwestTransport, Transport};
 pub use url_policy::{is_loopback, same_origin_redirects, validate_url};
 
 /// What a token request needs from whoever makes it: the clock that
@@ -143,23 +143,61 @@ impl TokenEndpoint {
         grant: &dyn GrantType,
         cx: &RequestContext,
     ) -> Result<TokenSet, Error> {
-        let body = self.encode_body(grant);
-        let authorization = self.authorization_header()?;
         let kind = grant.kind();
+        let call = Call {
+            url: &self.inner.url,
+            label: kind.as_str(),
+            grant_type: Some(grant.grant_type()),
+            params: grant.parameters(),
+            single_use: grant.is_single_use(),
+        };
+        let started = Instant::now();
+        let result = self
+            .send(&call, cx, |response, sent_at| {
+                self.interpret_tokens(grant, response, sent_at, cx)
+            })
+            .await;
+        crate::telemetry::token_request(&kind, &result, started.elapsed());
+        result
+    }
+
+    /// Sends a form POST with this client's authentication to `url`, one of
+    /// the authorization server's endpoints (device authorization,
+    /// revocation, introspection), with the same wire rules, timeouts and
+    /// retries as a token request. `interpret` turns each response into the
+    /// answer or an error; its retryable errors are retried.
+    pub(crate) async fn send<T>(
+        &self,
+        call: &Call<'_>,
+        cx: &RequestContext,
+        interpret: impl Fn(RawResponse, time::OffsetDateTime) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        let authorization = self.authorization_header()?;
+        // Assertions are signed per attempt (a `jti` never repeats); other
+        // bodies are encoded once.
+        let mut body = None;
         let started = Instant::now();
         let mut attempt = 1u32;
         loop {
             tracing::debug!(
-                grant = %kind,
-                url = %self.inner.url,
+                request = call.label,
+                url = %call.url,
                 client_auth = self.inner.auth.style(),
                 attempt,
-                "token request"
+                "authorization server request"
             );
+            if body.is_none() || self.inner.auth.signs_each_request() {
+                body = Some(self.encode_body(call, cx)?);
+            }
+            let encoded = body
+                .as_ref()
+                .map(|b| b.expose_secret().as_bytes())
+                .unwrap_or_default();
             // One timer for the whole attempt, response body included.
+            let sent_at = cx.clock.now();
             let result = tokio::time::timeout(
                 self.inner.timeout,
-                self.attempt(grant, &body, authorization.as_ref(), cx),
+                self.exchange(call.url, encoded, authorization.as_ref()),
             )
             .await
             .unwrap_or_else(|_| {
@@ -171,53 +209,53 @@ impl TokenEndpoint {
                     ),
                 )
                 .into())
-            });
+            })
+            .and_then(|response| interpret(response, sent_at));
             let error = match result {
-                Ok(tokens) => {
-                    tracing::debug!(grant = %kind, attempt, "token request succeeded");
-                    let result = Ok(tokens);
-                    crate::telemetry::token_request(&kind, &result, started.elapsed());
-                    return result;
+                Ok(answer) => {
+                    tracing::debug!(request = call.label, attempt, "request succeeded");
+                    return Ok(answer);
                 }
                 Err(error) => error,
             };
-            let Some(delay) = self.inner.retry.delay_after(
-                &error,
-                attempt,
-                started.elapsed(),
-                grant.is_single_use(),
-            ) else {
-                tracing::debug!(grant = %kind, attempt, error = %error, "token request failed");
-                let result = Err(error);
-                crate::telemetry::token_request(&kind, &result, started.elapsed());
-                return result;
+            let Some(delay) =
+                self.inner
+                    .retry
+                    .delay_after(&error, attempt, started.elapsed(), call.single_use)
+            else {
+                tracing::debug!(request = call.label, attempt, error = %error, "request failed");
+                return Err(error);
             };
-            crate::telemetry::token_retry(&kind);
+            if call.grant_type.is_some() {
+                crate::telemetry::token_retry(&GrantKind::from_grant_type(call.label));
+            }
             tracing::warn!(
-                grant = %kind,
+                request = call.label,
                 attempt,
                 delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
                 error = %error,
-                "token request failed; retrying"
+                "request failed; retrying"
             );
             tokio::time::sleep(delay).await;
             attempt += 1;
         }
     }
 
-    fn encode_body(&self, grant: &dyn GrantType) -> SecretString {
+    fn encode_body(&self, call: &Call<'_>, cx: &RequestContext) -> Result<SecretString, Error> {
         let mut form = form_urlencoded::Serializer::new(String::new());
-        form.append_pair("grant_type", grant.grant_type());
-        for param in self
+        if let Some(grant_type) = call.grant_type {
+            form.append_pair("grant_type", grant_type);
+        }
+        // The audience of an assertion is the token endpoint, whichever of
+        // the server's endpoints the request goes to (RFC 7523 §3).
+        let auth = self
             .inner
             .auth
-            .form_params()
-            .iter()
-            .chain(grant.parameters().iter())
-        {
+            .form_params(&self.inner.url, cx.clock.now())?;
+        for param in auth.iter().chain(call.params.iter()) {
             form.append_pair(param.name(), param.value().expose());
         }
-        SecretString::from(form.finish())
+        Ok(SecretString::from(form.finish()))
     }
 
     fn authorization_header(&self) -> Result<Option<HeaderValue>, Error> {
@@ -231,20 +269,20 @@ impl TokenEndpoint {
         Ok(Some(header))
     }
 
-    async fn attempt(
+    /// One POST and its raw response, checked against the origin and size
+    /// rules.
+    async fn exchange(
         &self,
-        grant: &dyn GrantType,
-        body: &SecretString,
+        url: &Url,
+        body: &[u8],
         authorization: Option<&HeaderValue>,
-        cx: &RequestContext,
-    ) -> Result<TokenSet, Error> {
-        let sent_at = cx.clock.now();
+    ) -> Result<RawResponse, Error> {
         let response = self
             .inner
             .transport
             .post_form(FormRequest {
-                url: &self.inner.url,
-                body: body.expose_secret().as_bytes(),
+                url,
+                body,
                 authorization,
                 max_response_bytes: self.inner.max_response_bytes,
             })
@@ -259,6 +297,17 @@ impl TokenEndpoint {
             }
             .into());
         }
+        Ok(response)
+    }
+
+    /// Reads a token response: a bound token set, or the classified error.
+    fn interpret_tokens(
+        &self,
+        grant: &dyn GrantType,
+        response: RawResponse,
+        sent_at: time::OffsetDateTime,
+        cx: &RequestContext,
+    ) -> Result<TokenSet, Error> {
         let binding = self
             .binding()
             .with_resources(grant.resources().iter().cloned());
@@ -282,4 +331,65 @@ impl TokenEndpoint {
             },
         )
     }
+
+    /// Classifies a response that is not the success a call wanted, the way
+    /// a token response is classified: an OAuth error body is a refusal, a
+    /// server failure or 429 is transient (with `Retry-After`), anything else
+    /// is a protocol error.
+    pub(crate) fn failure(
+        &self,
+        response: &RawResponse,
+        kind: GrantKind,
+        cx: &RequestContext,
+    ) -> Error {
+        let status = if (200..300).contains(&response.status) {
+            // A 2xx that the caller could not use: read it as the error body
+            // it may be, else as malformed.
+            0
+        } else {
+            response.status
+        };
+        let parsed = interpret(
+            &ResponseParts {
+                status: if status == 0 { 400 } else { status },
+                content_type: response.content_type.as_deref(),
+                retry_after: response
+                    .retry_after
+                    .as_deref()
+                    .and_then(|v| retry::parse_retry_after(v, cx.clock.now())),
+                body: &response.body,
+            },
+            &ParseContext {
+                grant: kind,
+                sent_at: cx.clock.now(),
+                default_lifetime: self.inner.default_lifetime,
+                binding: self.binding(),
+                requested_scopes: &[],
+                accepted_token_types: &self.inner.accepted_token_types,
+            },
+        );
+        match parsed {
+            Err(error) if status != 0 || matches!(error, Error::Refused(_)) => error,
+            _ => ProtocolError::Malformed {
+                status: response.status,
+                reason: "the response is not the document the endpoint should send".into(),
+            }
+            .into(),
+        }
+    }
+}
+
+/// One form POST a [`TokenEndpoint`] makes.
+pub(crate) struct Call<'a> {
+    /// Where it goes.
+    pub(crate) url: &'a Url,
+    /// What it is, for logs (the `grant_type`, or `revocation` and such).
+    pub(crate) label: &'a str,
+    /// The `grant_type`, for a token request.
+    pub(crate) grant_type: Option<&'a str>,
+    /// The parameters besides `grant_type` and the client authentication.
+    pub(crate) params: Vec<FormParam>,
+    /// Whether what it presents is spent by the server (re-sent only when
+    /// the request certainly never arrived).
+    pub(crate) single_use: bool,
 }

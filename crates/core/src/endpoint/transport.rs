@@ -41,6 +41,15 @@ impl fmt::Debug for FormRequest<'_> {
     }
 }
 
+/// A document to fetch with GET: server metadata (RFC 8414).
+#[derive(Clone, Copy, Debug)]
+pub struct GetRequest<'a> {
+    /// Where it is.
+    pub url: &'a Url,
+    /// The largest response body to read.
+    pub max_response_bytes: usize,
+}
+
 /// A response as the parser needs it.
 #[derive(Clone, Default)]
 pub struct RawResponse {
@@ -75,6 +84,16 @@ pub trait Transport: Send + Sync + fmt::Debug {
     /// [`Error::Transient`]; a body over the limit is
     /// [`ProtocolError::TooLarge`].
     async fn post_form(&self, request: FormRequest<'_>) -> Result<RawResponse, Error>;
+
+    /// Fetches a document with GET (server metadata for discovery). The
+    /// default refuses with a configuration error: a transport written only
+    /// for token requests cannot discover a server, and says so.
+    async fn get(&self, request: GetRequest<'_>) -> Result<RawResponse, Error> {
+        Err(Error::config(format!(
+            "this transport cannot fetch {}: it carries token requests only",
+            request.url
+        )))
+    }
 }
 
 /// A [`Transport`] over a `reqwest::Client`.
@@ -102,47 +121,66 @@ impl Transport for ReqwestTransport {
         if let Some(header) = request.authorization {
             builder = builder.header(AUTHORIZATION, header.clone());
         }
-        let mut response = builder.send().await.map_err(network_error)?;
-        let status = response.status().as_u16();
-        let header = |name| {
-            response
-                .headers()
-                .get(name)
-                .and_then(|v: &HeaderValue| v.to_str().ok())
-                .map(str::to_owned)
-        };
-        let content_type = header(CONTENT_TYPE);
-        let retry_after = header(RETRY_AFTER);
-        let answered = response.url();
-        let foreign_origin =
-            (!same_origin(answered, request.url)).then(|| answered.origin().ascii_serialization());
-        let limit = request.max_response_bytes;
-        let body = match response.content_length() {
-            Some(len) if len > limit as u64 => {
-                return Err(ProtocolError::TooLarge { status, limit }.into());
-            }
-            // HTTP framing stops the body at its declared length, so it can
-            // be read in one piece (measurably faster than chunk by chunk).
-            Some(_) => response.bytes().await.map_err(network_error)?.to_vec(),
-            None => {
-                let mut body = Vec::new();
-                while let Some(chunk) = response.chunk().await.map_err(network_error)? {
-                    if body.len() + chunk.len() > limit {
-                        return Err(ProtocolError::TooLarge { status, limit }.into());
-                    }
-                    body.extend_from_slice(&chunk);
-                }
-                body
-            }
-        };
-        Ok(RawResponse {
-            status,
-            content_type,
-            retry_after,
-            foreign_origin,
-            body,
-        })
+        let response = builder.send().await.map_err(network_error)?;
+        read_response(response, request.url, request.max_response_bytes).await
     }
+
+    async fn get(&self, request: GetRequest<'_>) -> Result<RawResponse, Error> {
+        let response = self
+            .client
+            .get(request.url.clone())
+            .header(ACCEPT, "application/json")
+            .send()
+            .await
+            .map_err(network_error)?;
+        read_response(response, request.url, request.max_response_bytes).await
+    }
+}
+
+/// Reads a response up to `limit` bytes, noting a foreign origin.
+async fn read_response(
+    mut response: reqwest::Response,
+    requested: &Url,
+    limit: usize,
+) -> Result<RawResponse, Error> {
+    let status = response.status().as_u16();
+    let header = |name| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let content_type = header(CONTENT_TYPE);
+    let retry_after = header(RETRY_AFTER);
+    let answered = response.url();
+    let foreign_origin =
+        (!same_origin(answered, requested)).then(|| answered.origin().ascii_serialization());
+    let body = match response.content_length() {
+        Some(len) if len > limit as u64 => {
+            return Err(ProtocolError::TooLarge { status, limit }.into());
+        }
+        // HTTP framing stops the body at its declared length, so it can
+        // be read in one piece (measurably faster than chunk by chunk).
+        Some(_) => response.bytes().await.map_err(network_error)?.to_vec(),
+        None => {
+            let mut body = Vec::new();
+            while let Some(chunk) = response.chunk().await.map_err(network_error)? {
+                if body.len() + chunk.len() > limit {
+                    return Err(ProtocolError::TooLarge { status, limit }.into());
+                }
+                body.extend_from_slice(&chunk);
+            }
+            body
+        }
+    };
+    Ok(RawResponse {
+        status,
+        content_type,
+        retry_after,
+        foreign_origin,
+        body,
+    })
 }
 
 /// Whether two URLs share scheme, host and port, without allocating.

@@ -41,6 +41,10 @@ pub enum ErrorCode {
     AuthorizationPending,
     /// `expired_token` (RFC 8628)
     ExpiredToken,
+    /// `slow_down` (RFC 8628)
+    SlowDown,
+    /// `unsupported_token_type` (RFC 7009)
+    UnsupportedTokenType,
     /// Any other code, as the server spelt it (scrubbed and cut short).
     Other(String),
 }
@@ -59,6 +63,8 @@ impl ErrorCode {
             "invalid_target" => ErrorCode::InvalidTarget,
             "authorization_pending" => ErrorCode::AuthorizationPending,
             "expired_token" => ErrorCode::ExpiredToken,
+            "slow_down" => ErrorCode::SlowDown,
+            "unsupported_token_type" => ErrorCode::UnsupportedTokenType,
             other => ErrorCode::Other(scrub(other, 64)),
         }
     }
@@ -85,6 +91,8 @@ impl ErrorCode {
             ErrorCode::InvalidTarget => "invalid_target",
             ErrorCode::AuthorizationPending => "authorization_pending",
             ErrorCode::ExpiredToken => "expired_token",
+            ErrorCode::SlowDown => "slow_down",
+            ErrorCode::UnsupportedTokenType => "unsupported_token_type",
             ErrorCode::Other(_) => return None,
         })
     }

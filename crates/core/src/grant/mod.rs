@@ -11,10 +11,13 @@
 
 mod authorization_code;
 mod client_credentials;
+mod device_code;
+mod jwt_bearer;
 mod kind;
 mod password;
 mod pkce;
 mod refresh;
+mod token_exchange;
 
 use std::borrow::Cow;
 use std::fmt;
@@ -23,10 +26,13 @@ use secrecy::{ExposeSecret, SecretString};
 
 pub use authorization_code::AuthorizationCodeGrant;
 pub use client_credentials::ClientCredentialsGrant;
+pub use device_code::DeviceCodeGrant;
+pub use jwt_bearer::JwtBearerGrant;
 pub use kind::GrantKind;
 pub use password::PasswordGrant;
 pub use pkce::{PkceChallenge, PkceVerifier, State};
 pub use refresh::RefreshTokenGrant;
+pub use token_exchange::{TokenExchangeGrant, token_types};
 
 /// One way of asking a token endpoint for tokens.
 pub trait GrantType: Send + Sync + fmt::Debug {

@@ -36,8 +36,9 @@ use time::OffsetDateTime;
 
 use crate::clock::{Clock, HotClock, system_clock};
 use crate::endpoint::RequestContext;
-use crate::error::{ConfigError, ConfigErrorKind, Error};
+use crate::error::{ConfigError, ConfigErrorKind, Error, StoreError};
 use crate::provider::TokenProvider;
+use crate::revocation::{Revocation, SignOut};
 use crate::secret::{AccessToken, AccountKey};
 use crate::store::{HeldAccount, TokenStore};
 use crate::token::TokenSet;
@@ -248,16 +249,39 @@ impl TokenManager {
         Ok(())
     }
 
-    /// Forgets the account: removes it from the store, under the store's
-    /// hold (a lease store refuses the removal if the lease was lost), and
-    /// from memory.
-    pub async fn sign_out(&self) -> Result<(), Error> {
+    /// Signs the account out: under the store's hold, revokes the stored
+    /// tokens at the server when the provider can (RFC 7009), then removes
+    /// them from the store (a lease store refuses the removal if the lease
+    /// was lost) and from memory. A server that fails to revoke does not
+    /// stop the local sign-out; the returned [`SignOut`] says what the
+    /// server did. Only a store failure is an error.
+    pub async fn sign_out(&self) -> Result<SignOut, Error> {
         let mut held = HeldAccount::acquire(self.inner.store.as_ref(), &self.inner.key).await?;
+        let stored = match held.load().await {
+            Ok(stored) => stored,
+            // An entry that cannot be read (set aside as corrupt, or sealed
+            // with a key this process lacks) has nothing to revoke; signing
+            // out still removes what is there.
+            Err(error @ (StoreError::Unavailable { .. } | StoreError::Io { .. })) => {
+                return Err(error.into());
+            }
+            Err(error) => {
+                tracing::warn!(account = %self.inner.key, error = %error, "signing out an unreadable entry");
+                None
+            }
+        };
+        let revocation = match &stored {
+            None => Revocation::NothingStored,
+            Some(tokens) => self.inner.provider.revoke(tokens, &self.inner.cx).await,
+        };
+        if let Revocation::Failed(error) = &revocation {
+            tracing::warn!(account = %self.inner.key, error = %error, "the server did not revoke the tokens");
+        }
         held.remove().await?;
         self.inner.cache.publish(None);
         drop(held);
-        tracing::info!(account = %self.inner.key, "signed out");
-        Ok(())
+        tracing::info!(account = %self.inner.key, revoked = matches!(revocation, Revocation::Revoked), "signed out");
+        Ok(SignOut::new(revocation))
     }
 }
 

@@ -6,13 +6,27 @@
 //! to form-urlencode the id and secret before base64, but some servers (WSO2
 //! API managers among them) compare the raw `id:secret` and reject encoded
 //! credentials that contain special characters. Both are offered.
+//!
+//! Confidential clients that must not send a secret at all sign an assertion
+//! instead ([`ClientAuth::Assertion`], see [`ClientAssertion`]).
+
+mod assertion;
+
+pub(crate) use assertion::unique_id;
+pub use assertion::{
+    AssertionAudience, AssertionKey, ClientAssertion, DEFAULT_ASSERTION_LIFETIME,
+    JWT_BEARER_ASSERTION_TYPE,
+};
 
 use std::fmt;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use secrecy::{ExposeSecret, SecretString};
+use time::OffsetDateTime;
+use url::Url;
 
+use crate::error::Error;
 use crate::grant::FormParam;
 use crate::secret::{ClientId, ClientSecret};
 
@@ -48,6 +62,9 @@ pub enum ClientAuth {
         /// The client's secret.
         client_secret: ClientSecret,
     },
+    /// A signed JWT in `client_assertion` (RFC 7523 §2.2):
+    /// `private_key_jwt`, or `client_secret_jwt` with an HMAC key.
+    Assertion(ClientAssertion),
 }
 
 /// Which encoding an HTTP Basic credential uses.
@@ -100,6 +117,23 @@ impl ClientAuth {
         }
     }
 
+    /// `private_key_jwt`: assertions signed with the client's private key
+    /// (RS256, ES256 or EdDSA), for the token endpoint.
+    pub fn private_key_jwt(client_id: impl Into<ClientId>, key: AssertionKey) -> Self {
+        ClientAuth::Assertion(ClientAssertion::new(client_id, key))
+    }
+
+    /// `client_secret_jwt`: assertions signed with HS256 over the client
+    /// secret, for the token endpoint.
+    pub fn client_secret_jwt(
+        client_id: impl Into<ClientId>,
+        client_secret: impl Into<ClientSecret>,
+    ) -> Result<Self, Error> {
+        let secret: ClientSecret = client_secret.into();
+        let key = AssertionKey::hs256(&SecretString::from(secret.expose_secret()))?;
+        Ok(ClientAuth::Assertion(ClientAssertion::new(client_id, key)))
+    }
+
     /// The client's id.
     pub fn client_id(&self) -> &ClientId {
         match self {
@@ -107,6 +141,7 @@ impl ClientAuth {
             | ClientAuth::BasicEncoded { client_id, .. }
             | ClientAuth::BasicRaw { client_id, .. }
             | ClientAuth::Body { client_id, .. } => client_id,
+            ClientAuth::Assertion(assertion) => assertion.client_id(),
         }
     }
 
@@ -117,12 +152,33 @@ impl ClientAuth {
             ClientAuth::BasicEncoded { .. } => "basic",
             ClientAuth::BasicRaw { .. } => "basic-raw",
             ClientAuth::Body { .. } => "body",
+            ClientAuth::Assertion(a) if a.is_shared_secret() => "client-secret-jwt",
+            ClientAuth::Assertion(_) => "private-key-jwt",
         }
     }
 
-    /// The form parameters this style adds to the body.
-    pub fn form_params(&self) -> Vec<FormParam> {
+    /// The registered name of the method (RFC 7591 §2,
+    /// `token_endpoint_auth_method`), as server metadata lists it:
+    /// `none`, `client_secret_basic`, `client_secret_post`,
+    /// `client_secret_jwt` or `private_key_jwt`.
+    pub fn method_name(&self) -> &'static str {
         match self {
+            ClientAuth::None { .. } => "none",
+            ClientAuth::BasicEncoded { .. } | ClientAuth::BasicRaw { .. } => "client_secret_basic",
+            ClientAuth::Body { .. } => "client_secret_post",
+            ClientAuth::Assertion(a) if a.is_shared_secret() => "client_secret_jwt",
+            ClientAuth::Assertion(_) => "private_key_jwt",
+        }
+    }
+
+    /// The form parameters this style adds to a request to `endpoint` sent
+    /// at `now`. An assertion is signed afresh on every call.
+    pub fn form_params(
+        &self,
+        endpoint: &Url,
+        now: OffsetDateTime,
+    ) -> Result<Vec<FormParam>, Error> {
+        Ok(match self {
             ClientAuth::None { client_id } => {
                 vec![FormParam::plain("client_id", client_id.as_str())]
             }
@@ -133,8 +189,22 @@ impl ClientAuth {
                 FormParam::plain("client_id", client_id.as_str()),
                 FormParam::secret("client_secret", client_secret.expose_secret()),
             ],
+            ClientAuth::Assertion(assertion) => vec![
+                FormParam::plain("client_id", assertion.client_id().as_str()),
+                FormParam::plain("client_assertion_type", JWT_BEARER_ASSERTION_TYPE),
+                FormParam::secret(
+                    "client_assertion",
+                    assertion.sign_for(endpoint, now)?.expose_secret(),
+                ),
+            ],
             ClientAuth::BasicEncoded { .. } | ClientAuth::BasicRaw { .. } => Vec::new(),
-        }
+        })
+    }
+
+    /// Whether each request needs a freshly encoded body (an assertion's
+    /// `jti` must not repeat, even on a retry).
+    pub fn signs_each_request(&self) -> bool {
+        matches!(self, ClientAuth::Assertion(_))
     }
 
     /// The `Authorization` header value this style sends, if any.
@@ -156,7 +226,7 @@ impl ClientAuth {
                 client_secret.expose_secret(),
                 BasicEncoding::Raw,
             )),
-            ClientAuth::None { .. } | ClientAuth::Body { .. } => None,
+            ClientAuth::None { .. } | ClientAuth::Body { .. } | ClientAuth::Assertion(_) => None,
         }
     }
 }

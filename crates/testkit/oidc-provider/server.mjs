@@ -1,0 +1,209 @@
+// panva's oidc-provider (OpenID Certified), configured for authkit's
+// integration tests. Test-only: the keys under keys/ are published with the
+// repository and protect nothing.
+//
+// Usage: node server.mjs <port>
+// Prints "ready <issuer>" on stdout once it listens on 127.0.0.1:<port>.
+//
+// Enabled: discovery, client credentials, device flow, revocation,
+// introspection, resource indicators, refresh tokens; client authentication
+// by client_secret_basic, client_secret_post, client_secret_jwt,
+// private_key_jwt and none. Sign-in is a small login form (any user name,
+// the password in AUTHKIT_OIDC_PASSWORD) with a "deny" button; consent is
+// granted automatically for whatever was asked.
+
+import { createPublicKey } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import Provider, { errors } from 'oidc-provider';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const port = Number(process.argv[2] || 0);
+const issuer = `http://127.0.0.1:${port}`;
+const password = process.env.AUTHKIT_OIDC_PASSWORD || 'correct horse battery staple';
+const accessTokenTtl = Number(process.env.AUTHKIT_OIDC_ACCESS_TTL || 3600);
+
+// The resource servers the test clients may ask for (RFC 8707).
+const API = 'https://api.example.test/';
+const REPORTS = 'https://reports.example.test/';
+const resources = {
+  [API]: 'api:read api:write',
+  [REPORTS]: 'reports:read',
+};
+
+function publicJwk(file, alg) {
+  const pem = readFileSync(join(here, 'keys', file));
+  const jwk = createPublicKey(pem).export({ format: 'jwk' });
+  return { ...jwk, alg, use: 'sig', kid: file };
+}
+
+const CLIENT_SECRET_JWT_SECRET = 'client-secret-jwt-secret-of-at-least-32-bytes!';
+const allGrants = [
+  'client_credentials',
+  'refresh_token',
+  'authorization_code',
+  'urn:ietf:params:oauth:grant-type:device_code',
+];
+
+const confidential = (client_id, token_endpoint_auth_method, extra = {}) => ({
+  client_id,
+  client_secret: 'authkit-test-secret',
+  token_endpoint_auth_method,
+  grant_types: allGrants,
+  response_types: ['code'],
+  redirect_uris: ['http://127.0.0.1/callback'],
+  scope: 'openid offline_access api:read api:write reports:read',
+  ...extra,
+});
+
+const clients = [
+  confidential('authkit-basic', 'client_secret_basic'),
+  confidential('authkit-post', 'client_secret_post'),
+  confidential('authkit-secret-jwt', 'client_secret_jwt', {
+    client_secret: CLIENT_SECRET_JWT_SECRET,
+    token_endpoint_auth_signing_alg: 'HS256',
+  }),
+  ...[
+    ['rs256', 'RS256'],
+    ['es256', 'ES256'],
+    ['ed25519', 'EdDSA'],
+  ].map(([name, alg]) => {
+    const client = confidential(`authkit-private-jwt-${name}`, 'private_key_jwt', {
+      token_endpoint_auth_signing_alg: alg,
+      jwks: { keys: [publicJwk(`${name}.pem`, alg)] },
+    });
+    delete client.client_secret;
+    return client;
+  }),
+  {
+    client_id: 'authkit-device',
+    token_endpoint_auth_method: 'none',
+    grant_types: ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token', 'authorization_code'],
+    response_types: ['code'],
+    redirect_uris: ['http://127.0.0.1/callback'],
+    scope: 'openid offline_access api:read api:write reports:read',
+  },
+];
+
+const provider = new Provider(issuer, {
+  clients,
+  cookies: { keys: ['authkit-test-cookie-key'] },
+  findAccount: async (_ctx, sub) => ({ accountId: sub, claims: async () => ({ sub }) }),
+  scopes: ['openid', 'offline_access', 'api:read', 'api:write', 'reports:read'],
+  pkce: { required: () => true },
+  ttl: { AccessToken: accessTokenTtl, ClientCredentials: accessTokenTtl, DeviceCode: 600 },
+  // Every client that may refresh gets a refresh token; public clients'
+  // rotate (the server's default).
+  issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+  interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+  features: {
+    devInteractions: { enabled: false },
+    clientCredentials: { enabled: true },
+    deviceFlow: { enabled: true },
+    revocation: { enabled: true },
+    introspection: { enabled: true },
+    resourceIndicators: {
+      enabled: true,
+      defaultResource: async (_ctx, _client, oneOf) => oneOf,
+      useGrantedResource: async () => true,
+      getResourceServerInfo: async (_ctx, indicator) => {
+        if (!resources[indicator]) throw new errors.InvalidTarget();
+        return {
+          scope: resources[indicator],
+          audience: indicator,
+          accessTokenTTL: accessTokenTtl,
+          accessTokenFormat: 'opaque',
+        };
+      },
+    },
+  },
+});
+
+const escape = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+function page(res, status, title, body) {
+  res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+  res.end(`<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>${escape(title)}</title></head>` +
+    `<body><main><h1>${escape(title)}</h1>${body}</main></body></html>`);
+}
+
+function loginForm(uid, message) {
+  return `${message ? `<p role="alert">${escape(message)}</p>` : ''}
+<form method="post" action="/interaction/${escape(uid)}/login">
+  <label>User name <input name="login" autocomplete="username" required></label>
+  <label>Password <input name="password" type="password" autocomplete="current-password" required></label>
+  <button type="submit" id="sign-in">Sign in</button>
+</form>
+<form method="post" action="/interaction/${escape(uid)}/abort">
+  <button type="submit" id="deny">Deny</button>
+</form>`;
+}
+
+async function readForm(req) {
+  const chunks = [];
+  for await (const chunk of req) chunks.push(chunk);
+  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+}
+
+// Grants consent for everything the interaction asks for.
+async function consent(details) {
+  const { prompt: { details: missing }, params, session, grantId } = details;
+  const grant = grantId
+    ? await provider.Grant.find(grantId)
+    : new provider.Grant({ accountId: session.accountId, clientId: params.client_id });
+  if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
+  if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
+  if (missing.missingResourceScopes) {
+    for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes)) {
+      grant.addResourceScope(indicator, scopes.join(' '));
+    }
+  }
+  return { consent: { grantId: await grant.save() } };
+}
+
+async function interaction(req, res, url) {
+  const [, , uid, action] = url.pathname.split('/');
+  const details = await provider.interactionDetails(req, res);
+  if (details.uid !== uid) return page(res, 400, 'Unknown sign-in', '<p>This sign-in is not in progress.</p>');
+  if (req.method === 'GET' && !action) {
+    if (details.prompt.name === 'consent') {
+      return provider.interactionFinished(req, res, await consent(details), { mergeWithLastSubmission: true });
+    }
+    return page(res, 200, 'Sign in', loginForm(uid));
+  }
+  if (req.method === 'POST' && action === 'login') {
+    const form = await readForm(req);
+    if (!form.get('login') || form.get('password') !== password) {
+      return page(res, 200, 'Sign in', loginForm(uid, 'Wrong user name or password.'));
+    }
+    return provider.interactionFinished(req, res, { login: { accountId: form.get('login') } }, { mergeWithLastSubmission: false });
+  }
+  if (req.method === 'POST' && action === 'abort') {
+    return provider.interactionFinished(req, res, {
+      error: 'access_denied',
+      error_description: 'The user denied the request.',
+    }, { mergeWithLastSubmission: false });
+  }
+  return page(res, 404, 'Not found', '');
+}
+
+const callback = provider.callback();
+const server = http.createServer((req, res) => {
+  const url = new URL(req.url, issuer);
+  if (url.pathname.startsWith('/interaction/')) {
+    interaction(req, res, url).catch((err) => {
+      page(res, 500, 'Sign-in failed', `<p>${escape(err.message)}</p>`);
+    });
+    return;
+  }
+  callback(req, res);
+});
+
+server.listen(port, '127.0.0.1', () => {
+  process.stdout.write(`ready ${issuer}\n`);
+});
+
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(0));
