@@ -156,7 +156,11 @@ impl DeviceAuthorization {
         self
     }
 
-    /// Asks for tokens for this resource (RFC 8707); may be repeated.
+    /// Asks for tokens for this resource (RFC 8707); may be repeated. The
+    /// authorization covers every resource named; the token request names
+    /// the first (servers issue an access token for one resource at a time,
+    /// §2.2), and tokens for the others come from refreshing with a
+    /// `resource` ([`crate::RefreshTokenGrant::with_resources`]).
     pub fn with_resource(mut self, resource: impl Into<String>) -> Self {
         self.resources.push(resource.into());
         self
@@ -204,7 +208,7 @@ impl DeviceAuthorization {
             grant: DeviceCodeGrant::new(
                 DeviceCode::new(answer.device_code),
                 self.scopes.clone(),
-                self.resources.clone(),
+                self.resources.iter().take(1).cloned().collect(),
             ),
             prompt: DevicePrompt {
                 user_code: answer.user_code,

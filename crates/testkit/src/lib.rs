@@ -16,6 +16,7 @@
 
 pub mod capture;
 pub mod conformance;
+pub mod oidc_provider;
 mod scripted;
 mod server;
 pub mod support;

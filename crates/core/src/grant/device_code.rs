@@ -1,7 +1,7 @@
 //! The device code grant (RFC 8628 §3.4): what a device polls with while the
 //! user approves on another screen. [`crate::DeviceAuthorization`] drives it.
 
-use super::{FormParam, GrantType};
+use super::{FormParam, GrantType, resource_params};
 use crate::secret::{DeviceCode, ExposeSecret};
 
 /// `urn:ietf:params:oauth:grant-type:device_code` with the device code of one
@@ -14,9 +14,9 @@ pub struct DeviceCodeGrant {
 }
 
 impl DeviceCodeGrant {
-    /// Polls with `device_code`; `scopes` and `resources` are what the
-    /// authorization asked for (the set is bound to them when the response
-    /// names no `scope`).
+    /// Polls with `device_code`. `scopes` are what the authorization asked
+    /// for (the set is bound to them when the response names no `scope`);
+    /// `resources` go on each token request (RFC 8707 §2.2) and bind the set.
     pub fn new(device_code: DeviceCode, scopes: Vec<String>, resources: Vec<String>) -> Self {
         Self {
             device_code,
@@ -32,10 +32,12 @@ impl GrantType for DeviceCodeGrant {
     }
 
     fn parameters(&self) -> Vec<FormParam> {
-        vec![FormParam::secret(
+        std::iter::once(FormParam::secret(
             "device_code",
             self.device_code.expose_secret(),
-        )]
+        ))
+        .chain(resource_params(&self.resources))
+        .collect()
     }
 
     fn requested_scopes(&self) -> &[String] {

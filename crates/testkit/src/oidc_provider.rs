@@ -1,0 +1,292 @@
+//! A real, OpenID Certified authorization server for integration tests:
+//! panva's `oidc-provider` (from npm), configured in `oidc-provider/` next to
+//! this crate and started on 127.0.0.1 by [`OidcProvider::start`].
+//!
+//! It offers discovery, client credentials, the device flow, revocation,
+//! introspection and resource indicators, and authenticates clients with
+//! `client_secret_basic`, `client_secret_post`, `client_secret_jwt`,
+//! `private_key_jwt` (RS256, ES256, EdDSA) and `none`. Its sign-in page is a
+//! form (any user name, the password [`OidcProvider::PASSWORD`]); consent is
+//! granted automatically. [`OidcProvider::approve_device`] plays the person
+//! at the device verification page, without a browser.
+//!
+//! Without Node.js or the site's `node_modules` (`npm ci` in
+//! `crates/testkit/oidc-provider`) [`OidcProvider::start`] returns `None`
+//! after printing `SKIPPED`; with `AUTHKIT_REQUIRE_REAL_SERVERS=1` (as in CI)
+//! it panics instead.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+/// A running `oidc-provider`; stopped when dropped.
+#[derive(Debug)]
+pub struct OidcProvider {
+    child: Child,
+    issuer: String,
+}
+
+impl Drop for OidcProvider {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The site's directory: `server.mjs`, `package.json`, the test keys.
+pub fn site_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("oidc-provider")
+}
+
+/// A test client key under `oidc-provider/keys/` (`es256.pem`,
+/// `rs256.jwk.json` ...). Test-only keys, published with the repository.
+pub fn test_key(name: &str) -> Vec<u8> {
+    std::fs::read(site_dir().join("keys").join(name))
+        .unwrap_or_else(|e| panic!("test key {name}: {e}"))
+}
+
+fn required() -> bool {
+    std::env::var("AUTHKIT_REQUIRE_REAL_SERVERS").as_deref() == Ok("1")
+}
+
+impl OidcProvider {
+    /// The password its sign-in form accepts.
+    pub const PASSWORD: &'static str = "correct horse battery staple";
+    /// The secret of the confidential clients `authkit-basic` and
+    /// `authkit-post`.
+    pub const CLIENT_SECRET: &'static str = "authkit-test-secret";
+    /// The secret of `authkit-secret-jwt` (HS256 needs 32 bytes or more).
+    pub const CLIENT_SECRET_JWT_SECRET: &'static str =
+        "client-secret-jwt-secret-of-at-least-32-bytes!";
+    /// A resource server it knows (scopes `api:read api:write`).
+    pub const API: &'static str = "https://api.example.test/";
+    /// Another resource server it knows (scope `reports:read`).
+    pub const REPORTS: &'static str = "https://reports.example.test/";
+
+    /// Starts the server with access tokens valid for an hour.
+    pub fn start() -> Option<Self> {
+        Self::start_with_access_ttl(3600)
+    }
+
+    /// Starts the server with access tokens valid for `seconds`.
+    pub fn start_with_access_ttl(seconds: u64) -> Option<Self> {
+        let site = site_dir();
+        let missing = if !site.join("node_modules/oidc-provider").is_dir() {
+            Some("its node_modules are missing (npm ci in crates/testkit/oidc-provider)")
+        } else if Command::new("node")
+            .arg("--version")
+            .stdout(Stdio::null())
+            .status()
+            .map(|s| !s.success())
+            .unwrap_or(true)
+        {
+            Some("Node.js is not installed")
+        } else {
+            None
+        };
+        if let Some(why) = missing {
+            assert!(
+                !required(),
+                "oidc-provider cannot start: {why}, and AUTHKIT_REQUIRE_REAL_SERVERS=1"
+            );
+            eprintln!("SKIPPED: oidc-provider cannot start: {why}");
+            return None;
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("a free port");
+        let mut child = Command::new("node")
+            .arg("server.mjs")
+            .arg(port.to_string())
+            .current_dir(&site)
+            .env("AUTHKIT_OIDC_PASSWORD", Self::PASSWORD)
+            .env("AUTHKIT_OIDC_ACCESS_TTL", seconds.to_string())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("node server.mjs");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if let Some(issuer) = line.strip_prefix("ready ") {
+                    let _ = ready_tx.send(issuer.to_owned());
+                }
+            }
+        });
+        let issuer = ready_rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("oidc-provider did not start within 30 s");
+        Some(Self { child, issuer })
+    }
+
+    /// Its issuer identifier, `http://127.0.0.1:<port>`.
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    /// A URL on it.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.issuer)
+    }
+
+    /// Plays the person at the device verification page: opens
+    /// `verification_uri_complete`, confirms the code, signs in as `user`
+    /// (or denies when `approve` is false) and follows the redirects to the
+    /// end. Returns the last page's text.
+    pub async fn approve_device(
+        &self,
+        verification_uri_complete: &str,
+        user: &str,
+        approve: bool,
+    ) -> String {
+        let browser = Browser::new();
+        let mut page = browser.get(verification_uri_complete).await;
+        // The page with the code filled in submits itself (a script a
+        // browser would run), then asks to confirm the code.
+        if find_form(&page.body, "op.deviceConfirmForm").is_none() {
+            let entry = forms(&page.body)
+                .into_iter()
+                .next()
+                .map(|(tag, inner)| form_from(&tag, &inner))
+                .unwrap_or_else(|| panic!("no form at {}: {}", page.url, page.body));
+            page = browser.submit(&page.url, &entry, &[]).await;
+        }
+        let confirm = find_form(&page.body, "op.deviceConfirmForm")
+            .unwrap_or_else(|| panic!("no confirmation form at {}: {}", page.url, page.body));
+        let page = browser.submit(&page.url, &confirm, &[]).await;
+        self.sign_in_on(&browser, page, user, approve).await
+    }
+
+    /// Signs in on a page that holds the login form, or denies.
+    async fn sign_in_on(&self, browser: &Browser, page: Page, user: &str, approve: bool) -> String {
+        let (form_id, fields): (&str, Vec<(&str, &str)>) = if approve {
+            ("login", vec![("login", user), ("password", Self::PASSWORD)])
+        } else {
+            ("abort", vec![])
+        };
+        let form = find_form_by_action(&page.body, form_id)
+            .unwrap_or_else(|| panic!("no {form_id} form on {}: {}", page.url, page.body));
+        let page = browser.submit(&page.url, &form, &fields).await;
+        page.body
+    }
+}
+
+/// A cookie-keeping HTTP client that follows redirects, as a browser would.
+struct Browser {
+    client: reqwest::Client,
+}
+
+struct Page {
+    url: String,
+    body: String,
+}
+
+/// A form on a page: where it posts and its hidden fields.
+struct Form {
+    action: String,
+    hidden: Vec<(String, String)>,
+}
+
+impl Browser {
+    fn new() -> Self {
+        let client = authkit_core::http_client_builder()
+            .expect("TLS setup")
+            .cookie_store(true)
+            .build()
+            .expect("an HTTP client");
+        Self { client }
+    }
+
+    async fn get(&self, url: &str) -> Page {
+        let response = self.client.get(url).send().await.expect("GET");
+        Page {
+            url: response.url().to_string(),
+            body: response.text().await.expect("page body"),
+        }
+    }
+
+    async fn submit(&self, page_url: &str, form: &Form, fields: &[(&str, &str)]) -> Page {
+        let action = url::Url::parse(page_url)
+            .and_then(|base| base.join(&form.action))
+            .expect("form action");
+        let mut body: Vec<(String, String)> = form.hidden.clone();
+        body.extend(fields.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let encoded = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(body)
+            .finish();
+        let response = self
+            .client
+            .post(action)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(encoded)
+            .send()
+            .await
+            .expect("POST");
+        Page {
+            url: response.url().to_string(),
+            body: response.text().await.expect("page body"),
+        }
+    }
+}
+
+/// The value of `name="…"` in a tag.
+fn attribute(tag: &str, name: &str) -> Option<String> {
+    let needle = format!("{name}=\"");
+    let start = tag.find(&needle)? + needle.len();
+    let end = tag[start..].find('"')? + start;
+    Some(tag[start..end].replace("&amp;", "&"))
+}
+
+fn forms(page: &str) -> Vec<(String, String)> {
+    // (opening tag, inner html) of every form.
+    let mut out = Vec::new();
+    let mut rest = page;
+    while let Some(start) = rest.find("<form") {
+        let after = &rest[start..];
+        let Some(tag_end) = after.find('>') else {
+            break;
+        };
+        let Some(close) = after.find("</form>") else {
+            break;
+        };
+        out.push((
+            after[..tag_end].to_owned(),
+            after[tag_end..close].to_owned(),
+        ));
+        rest = &after[close..];
+    }
+    out
+}
+
+fn form_from(tag: &str, inner: &str) -> Form {
+    let hidden = inner
+        .split("<input")
+        .skip(1)
+        .filter(|input| input.contains("type=\"hidden\""))
+        .filter_map(|input| Some((attribute(input, "name")?, attribute(input, "value")?)))
+        .collect();
+    Form {
+        action: attribute(tag, "action").unwrap_or_default(),
+        hidden,
+    }
+}
+
+fn find_form(page: &str, id: &str) -> Option<Form> {
+    forms(page)
+        .into_iter()
+        .find(|(tag, _)| attribute(tag, "id").as_deref() == Some(id))
+        .map(|(tag, inner)| form_from(&tag, &inner))
+}
+
+fn find_form_by_action(page: &str, last_segment: &str) -> Option<Form> {
+    forms(page)
+        .into_iter()
+        .find(|(tag, _)| {
+            attribute(tag, "action").is_some_and(|a| a.ends_with(&format!("/{last_segment}")))
+        })
+        .map(|(tag, inner)| form_from(&tag, &inner))
+}
