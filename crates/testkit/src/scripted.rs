@@ -47,6 +47,8 @@ impl Scripted {
 /// What the transport was asked to send (the form, decoded).
 #[derive(Debug, Clone)]
 pub struct SentForm {
+    /// Where it was sent.
+    pub url: String,
     /// The form's fields, in order; secrets included, for assertions.
     pub fields: Vec<(String, String)>,
     /// Whether an `Authorization` header was sent.
@@ -105,6 +107,7 @@ impl Transport for ScriptedTransport {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .push(SentForm {
+                url: request.url.to_string(),
                 fields: form_urlencoded::parse(request.body)
                     .map(|(k, v)| (k.into_owned(), v.into_owned()))
                     .collect(),
