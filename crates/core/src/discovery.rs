@@ -246,8 +246,11 @@ fn metadata_urls(issuer: &Url) -> Vec<Url> {
 pub struct Discovery {
     settings: EndpointSettings,
     lifetime: Duration,
-    cache: Arc<tokio::sync::Mutex<HashMap<String, (Arc<ServerMetadata>, Instant)>>>,
+    cache: Arc<tokio::sync::Mutex<MetadataCache>>,
 }
+
+/// Documents by issuer, with when each was fetched.
+type MetadataCache = HashMap<String, (Arc<ServerMetadata>, Instant)>;
 
 impl Discovery {
     /// Discovery with `settings` (timeouts, HTTP client or transport) and

@@ -124,7 +124,14 @@ async fn a_retried_request_signs_a_new_assertion_with_a_new_jti() {
     .await;
     assert_eq!(sent.len(), 2);
     let jti = |form: &SentForm| {
-        verified(form, &public_key("es256.jwk.json"), Algorithm::ES256, TOKEN_URL).1["jti"].clone()
+        verified(
+            form,
+            &public_key("es256.jwk.json"),
+            Algorithm::ES256,
+            TOKEN_URL,
+        )
+        .1["jti"]
+            .clone()
     };
     assert_ne!(jti(&sent[0]), jti(&sent[1]), "a jti was re-sent");
 }
@@ -136,7 +143,9 @@ async fn the_audience_and_lifetime_and_key_id_are_configurable() {
         .with_key_id("key-2026");
     let auth = ClientAuth::Assertion(
         ClientAssertion::new("svc", key)
-            .audience(AssertionAudience::Issuer("https://login.example.com".into()))
+            .audience(AssertionAudience::Issuer(
+                "https://login.example.com".into(),
+            ))
             .lifetime(std::time::Duration::from_secs(20)),
     );
     assert_eq!(auth.method_name(), "private_key_jwt");
@@ -156,7 +165,8 @@ async fn the_audience_and_lifetime_and_key_id_are_configurable() {
 
 #[test]
 fn a_key_that_is_not_a_key_is_a_configuration_error_that_shows_nothing_of_it() {
-    let not_a_key = b"-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5IGF0IGFsbA==\n-----END PRIVATE KEY-----\n";
+    let not_a_key =
+        b"-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5IGF0IGFsbA==\n-----END PRIVATE KEY-----\n";
     for err in [
         AssertionKey::from_pem(not_a_key).unwrap_err(),
         AssertionKey::rs256_pem(&test_key("es256.pem")).unwrap_err(),
@@ -173,7 +183,10 @@ fn a_key_that_is_not_a_key_is_a_configuration_error_that_shows_nothing_of_it() {
 fn debug_of_a_key_and_of_the_client_auth_shows_no_key_material() {
     let pem = test_key("ed25519.pem");
     let key = AssertionKey::ed25519_pem(&pem).unwrap();
-    let text = format!("{key:?} {:?}", ClientAuth::private_key_jwt("svc", key.clone()));
+    let text = format!(
+        "{key:?} {:?}",
+        ClientAuth::private_key_jwt("svc", key.clone())
+    );
     let body: String = String::from_utf8(pem)
         .unwrap()
         .lines()

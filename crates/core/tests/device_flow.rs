@@ -65,7 +65,10 @@ async fn the_prompt_carries_what_the_person_needs_and_the_request_what_the_serve
         .unwrap();
     let prompt = pending.prompt();
     assert_eq!(prompt.user_code(), "WDJB-MJHT");
-    assert_eq!(prompt.verification_uri(), "https://login.example.com/device");
+    assert_eq!(
+        prompt.verification_uri(),
+        "https://login.example.com/device"
+    );
     assert_eq!(
         prompt.verification_uri_complete(),
         Some("https://login.example.com/device?user_code=WDJB-MJHT")
@@ -123,7 +126,8 @@ async fn polling_waits_the_interval_keeps_on_pending_and_adds_five_seconds_on_sl
 
 #[tokio::test(start_paused = true)]
 async fn a_server_that_names_no_interval_is_polled_every_five_seconds() {
-    let transport = ScriptedTransport::new([codes(None), refusal("authorization_pending"), tokens()]);
+    let transport =
+        ScriptedTransport::new([codes(None), refusal("authorization_pending"), tokens()]);
     let cx = RequestContext::default();
     let pending = device(&transport).start(&cx).await.unwrap();
     let started = Instant::now();
@@ -137,8 +141,11 @@ async fn denial_and_expiry_at_the_server_end_the_sign_in_with_its_refusal() {
         ("access_denied", ErrorCode::AccessDenied),
         ("expired_token", ErrorCode::ExpiredToken),
     ] {
-        let transport =
-            ScriptedTransport::new([codes(Some(1)), refusal("authorization_pending"), refusal(code)]);
+        let transport = ScriptedTransport::new([
+            codes(Some(1)),
+            refusal("authorization_pending"),
+            refusal(code),
+        ]);
         let cx = RequestContext::default();
         let err = device(&transport)
             .sign_in(|_| {}, &cx)
@@ -176,7 +183,10 @@ async fn a_failing_server_is_polled_less_often_until_it_answers() {
     let cx = RequestContext::default();
     let pending = device(&transport).start(&cx).await.unwrap();
     let started = Instant::now();
-    pending.finish(&cx).await.expect("tokens once the server recovers");
+    pending
+        .finish(&cx)
+        .await
+        .expect("tokens once the server recovers");
     // 1 s, then doubled after each failure: 2 s, 4 s.
     assert_eq!(started.elapsed(), Duration::from_secs(1 + 2 + 4));
 }
@@ -193,7 +203,11 @@ async fn dropping_the_sign_in_cancels_it_and_nothing_more_is_polled() {
     assert!(cancelled.is_err(), "the sign-in ended by itself");
     let polls = transport.sent().len() - 1;
     tokio::time::sleep(Duration::from_secs(30)).await;
-    assert_eq!(transport.sent().len() - 1, polls, "polled after cancellation");
+    assert_eq!(
+        transport.sent().len() - 1,
+        polls,
+        "polled after cancellation"
+    );
     assert_eq!(polls, 3);
 }
 

@@ -320,6 +320,6 @@ impl ClientAssertion {
 pub(crate) fn unique_id() -> Result<String, Error> {
     let mut bytes = [0u8; 16];
     getrandom::fill(&mut bytes)
-        .map_err(|e| Error::Internal(format!("no randomness for a jti: {e}").into()))?;
+        .map_err(|e| Error::Internal(format!("no randomness for a jti: {e}")))?;
     Ok(URL_SAFE_NO_PAD.encode(bytes))
 }
