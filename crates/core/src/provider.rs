@@ -52,6 +52,23 @@ pub trait TokenProvider: Send + Sync + fmt::Debug {
         cx: &RequestContext,
     ) -> Result<TokenSet, Error>;
 
+    /// Asks for a token for other `resources` (RFC 8707 §2.2) or narrower
+    /// `scopes` with `refresh_token`, for [`crate::TokenManager::for_resource`].
+    /// The default cannot: a configuration error naming the provider.
+    async fn refresh_for(
+        &self,
+        refresh_token: &RefreshToken,
+        resources: &[String],
+        scopes: &[String],
+        cx: &RequestContext,
+    ) -> Result<TokenSet, Error> {
+        let _ = (refresh_token, resources, scopes, cx);
+        Err(Error::config(format!(
+            "{} cannot ask for tokens for other resources",
+            self.account_key()
+        )))
+    }
+
     /// Revokes `tokens` at the server (RFC 7009) when the server offers
     /// revocation; the manager calls it on sign-out, under the store's hold,
     /// and removes the set whatever it returns. The default offers none.
@@ -74,6 +91,7 @@ pub struct GenericProvider {
     endpoint: TokenEndpoint,
     authentication: Option<Arc<dyn GrantType>>,
     refresh_scopes: Vec<String>,
+    resources: Vec<String>,
     revocation: Option<RevocationEndpoint>,
 }
 
@@ -90,8 +108,23 @@ impl GenericProvider {
             endpoint,
             authentication: None,
             refresh_scopes: Vec::new(),
+            resources: Vec::new(),
             revocation: None,
         }
+    }
+
+    /// The resources (RFC 8707) this account's tokens are for, when no
+    /// grant names them: a set signed in elsewhere (a device or browser
+    /// sign-in that asked for a resource) is bound to them, and refreshes
+    /// ask for them.
+    pub fn with_resources<I, S>(mut self, resources: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.resources = resources.into_iter().map(Into::into).collect();
+        self.rebind();
+        self
     }
 
     /// A provider for the account named `name` at the server `metadata`
@@ -145,10 +178,13 @@ impl GenericProvider {
     /// resources, and the scopes it asks for (the narrowed refresh scopes
     /// when set, else the grant's).
     fn rebind(&mut self) {
-        let (scopes, resources) = match &self.authentication {
+        let (scopes, mut resources) = match &self.authentication {
             Some(grant) => (grant.requested_scopes(), grant.resources()),
             None => (&[][..], &[][..]),
         };
+        if resources.is_empty() {
+            resources = &self.resources[..];
+        }
         let scopes = if self.refresh_scopes.is_empty() {
             scopes
         } else {
@@ -199,6 +235,19 @@ impl TokenProvider for GenericProvider {
         self.endpoint.request(&grant, cx).await
     }
 
+    async fn refresh_for(
+        &self,
+        refresh_token: &RefreshToken,
+        resources: &[String],
+        scopes: &[String],
+        cx: &RequestContext,
+    ) -> Result<TokenSet, Error> {
+        let grant = RefreshTokenGrant::new(refresh_token.clone())
+            .with_scopes(scopes.to_vec())
+            .with_resources(resources);
+        self.endpoint.request(&grant, cx).await
+    }
+
     async fn revoke(&self, tokens: &TokenSet, cx: &RequestContext) -> Revocation {
         match &self.revocation {
             None => Revocation::NotOffered,
@@ -230,6 +279,18 @@ impl<T: TokenProvider + ?Sized> TokenProvider for Arc<T> {
         cx: &RequestContext,
     ) -> Result<TokenSet, Error> {
         (**self).refresh(refresh_token, cx).await
+    }
+
+    async fn refresh_for(
+        &self,
+        refresh_token: &RefreshToken,
+        resources: &[String],
+        scopes: &[String],
+        cx: &RequestContext,
+    ) -> Result<TokenSet, Error> {
+        (**self)
+            .refresh_for(refresh_token, resources, scopes, cx)
+            .await
     }
 
     async fn revoke(&self, tokens: &TokenSet, cx: &RequestContext) -> Revocation {

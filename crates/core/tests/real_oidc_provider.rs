@@ -372,3 +372,61 @@ async fn a_revocation_endpoint_that_fails_does_not_stop_the_sign_out() {
     );
     assert!(manager.cached_access_token().is_none());
 }
+
+#[tokio::test]
+async fn resource_managers_share_one_rotating_refresh_token_without_spending_it_twice() {
+    let Some(server) = OidcProvider::start() else {
+        return;
+    };
+    let m = metadata(&server).await;
+    let provider = GenericProvider::from_metadata(
+        "carol",
+        &m,
+        ClientAuth::public("authkit-device"),
+        EndpointSettings::new(),
+    )
+    .unwrap()
+    // The device sign-in's token is for the first resource it asks for.
+    .with_resources([OidcProvider::API]);
+    let device = DeviceAuthorization::new(
+        provider.endpoint().clone(),
+        m.device_authorization_endpoint().unwrap(),
+    )
+    .unwrap()
+    .with_scopes(["openid", "offline_access", "api:read", "reports:read"])
+    .with_resource(OidcProvider::API)
+    .with_resource(OidcProvider::REPORTS);
+    let cx = RequestContext::default();
+    let pending = device.start(&cx).await.unwrap();
+    let complete = pending
+        .prompt()
+        .verification_uri_complete()
+        .unwrap()
+        .to_owned();
+    let (tokens, _) = tokio::join!(
+        pending.finish(&cx),
+        server.approve_device(&complete, "carol", true)
+    );
+    let account = TokenManager::new(provider, MemoryStore::new());
+    account.sign_in_with(tokens.unwrap()).await.unwrap();
+
+    let api = account.for_resource(OidcProvider::API, ["api:read"]);
+    let reports = account.for_resource(OidcProvider::REPORTS, ["reports:read"]);
+    for round in 0..2 {
+        for (manager, resource) in [(&api, OidcProvider::API), (&reports, OidcProvider::REPORTS)] {
+            let token = manager
+                .access_token()
+                .await
+                .unwrap_or_else(|e| panic!("round {round}, {resource}: {e}"));
+            let seen = introspect(&m, token.expose_secret(), TokenTypeHint::AccessToken).await;
+            assert!(seen.active());
+            assert_eq!(seen.audiences(), vec![resource]);
+            // Next round: each asks again, with the refresh token the other
+            // rotated; a reused one would be refused (and the grant revoked).
+            manager.invalidate();
+        }
+    }
+    // The account itself still refreshes with the newest refresh token.
+    account.invalidate();
+    account.access_token().await.expect("the account refreshes");
+}

@@ -35,7 +35,7 @@ pub(crate) struct RememberedFailure {
 }
 
 /// What the stored set may be used for, judged against the provider's binding.
-enum Fit {
+pub(super) enum Fit {
     /// Same endpoint, client and resources, and every wanted scope granted.
     Serves,
     /// Same endpoint, client and resources, but scopes are wanted that the set
@@ -252,7 +252,7 @@ impl Inner {
     /// Judges a set against the provider's binding. Another endpoint, client
     /// or resource, or no binding at all, is a configuration error: the set
     /// is left as it is and nothing is sent.
-    fn fit(&self, tokens: &TokenSet) -> Result<Fit, Error> {
+    pub(super) fn fit(&self, tokens: &TokenSet) -> Result<Fit, Error> {
         let wanted = self.provider.binding();
         let Some(bound) = tokens.binding() else {
             return Err(Error::Config(ConfigError::new(
@@ -343,7 +343,7 @@ impl Inner {
 
     /// Loads the account under the hold. Unreadable data has been set aside
     /// by [`HeldAccount::load`]; the manager goes on as if nothing were stored.
-    async fn reload(&self, held: &mut HeldAccount) -> Result<Option<TokenSet>, Error> {
+    pub(super) async fn reload(&self, held: &mut HeldAccount) -> Result<Option<TokenSet>, Error> {
         match held.load().await {
             Ok(stored) => Ok(stored),
             Err(error @ (StoreError::Corrupt { .. } | StoreError::Format(_))) => {
@@ -355,7 +355,7 @@ impl Inner {
     }
 }
 
-async fn release(held: HeldAccount) {
+pub(super) async fn release(held: HeldAccount) {
     let key = held.key().clone();
     if let Err(error) = held.release().await {
         tracing::warn!(account = %key, error = %error, "could not release the store lock");
@@ -363,7 +363,7 @@ async fn release(held: HeldAccount) {
 }
 
 /// The more recently issued of two token sets; the store wins a tie.
-fn newest(stored: Option<TokenSet>, memory: Option<TokenSet>) -> Option<TokenSet> {
+pub(super) fn newest(stored: Option<TokenSet>, memory: Option<TokenSet>) -> Option<TokenSet> {
     match (stored, memory) {
         (Some(s), Some(m)) if m.issued_at() > s.issued_at() => Some(m),
         (Some(s), _) => Some(s),

@@ -25,6 +25,7 @@
 mod flight;
 mod hot;
 mod policy;
+mod resource;
 
 use std::fmt;
 use std::future::Future;
