@@ -46,6 +46,7 @@ mod client_auth;
 mod clock;
 mod device;
 mod discovery;
+mod dpop;
 mod endpoint;
 mod error;
 mod excerpt;
@@ -70,6 +71,7 @@ pub use device::{
     DEFAULT_POLL_INTERVAL, DeviceAuthorization, DevicePrompt, MAX_POLL_INTERVAL,
     PendingDeviceSignIn, SLOW_DOWN_STEP,
 };
+pub use dpop::{DPOP_PROOF_TYPE, DpopContext, DpopKey, DpopNonces};
 pub use discovery::{DEFAULT_METADATA_LIFETIME, Discovery, ServerMetadata};
 pub use endpoint::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, DEFAULT_TOKEN_LIFETIME,
@@ -85,7 +87,9 @@ pub use grant::{
     PkceChallenge, PkceVerifier, RefreshTokenGrant, State, TokenExchangeGrant, token_types,
 };
 pub use introspection::{Introspection, IntrospectionEndpoint};
-pub use manager::{AccessTokenFuture, RefreshPolicy, TokenManager, TokenManagerBuilder};
+pub use manager::{
+    AccessTokenFuture, Authorization, RefreshPolicy, TokenManager, TokenManagerBuilder,
+};
 pub use provider::GenericProvider;
 pub use revocation::{Revocation, RevocationEndpoint, SignOut, TokenTypeHint};
 pub use secrecy::SecretString;

@@ -19,6 +19,7 @@ mod retry;
 mod transport;
 mod url_policy;
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Instant;
@@ -29,8 +30,9 @@ use url::Url;
 
 use crate::binding::Binding;
 use crate::client_auth::ClientAuth;
+use crate::dpop::DpopContext;
 use crate::clock::{Clock, system_clock};
-use crate::error::{Error, ProtocolError, TransientError, TransientKind};
+use crate::error::{Error, ErrorCode, ProtocolError, TransientError, TransientKind};
 use crate::grant::{FormParam, GrantKind, GrantType};
 use crate::token::{TokenSet, TokenType};
 
@@ -49,17 +51,30 @@ pub use url_policy::{is_loopback, same_origin_redirects, validate_url};
 #[derive(Clone, Debug)]
 pub struct RequestContext {
     clock: Arc<dyn Clock>,
+    dpop: Option<DpopContext>,
 }
 
 impl RequestContext {
     /// A context on `clock`.
     pub fn new(clock: Arc<dyn Clock>) -> Self {
-        Self { clock }
+        Self { clock, dpop: None }
+    }
+
+    /// The same context with DPoP (RFC 9449): every request carries a proof
+    /// signed with the context's key, and tokens come back bound to it.
+    pub fn with_dpop(mut self, dpop: DpopContext) -> Self {
+        self.dpop = Some(dpop);
+        self
     }
 
     /// The clock.
     pub fn clock(&self) -> &Arc<dyn Clock> {
         &self.clock
+    }
+
+    /// The DPoP key and nonces requests are made with, if any.
+    pub fn dpop(&self) -> Option<&DpopContext> {
+        self.dpop.as_ref()
     }
 }
 
@@ -178,6 +193,7 @@ impl TokenEndpoint {
         let mut body = None;
         let started = Instant::now();
         let mut attempt = 1u32;
+        let mut nonce_retried = false;
         loop {
             tracing::debug!(
                 request = call.label,
@@ -193,11 +209,18 @@ impl TokenEndpoint {
                 .as_ref()
                 .map(|b| b.expose_secret().as_bytes())
                 .unwrap_or_default();
+            let proof = match cx.dpop() {
+                Some(dpop) => Some(sensitive_header(
+                    dpop.proof_for("POST", call.url, None, cx.clock.now())?
+                        .expose_secret(),
+                )?),
+                None => None,
+            };
             // One timer for the whole attempt, response body included.
             let sent_at = cx.clock.now();
             let result = tokio::time::timeout(
                 self.inner.timeout,
-                self.exchange(call.url, encoded, authorization.as_ref()),
+                self.exchange(call.url, encoded, authorization.as_ref(), proof.as_ref()),
             )
             .await
             .unwrap_or_else(|_| {
@@ -210,7 +233,24 @@ impl TokenEndpoint {
                 )
                 .into())
             })
-            .and_then(|response| interpret(response, sent_at));
+            .and_then(|response| {
+                if let (Some(dpop), Some(nonce)) = (cx.dpop(), response.dpop_nonce.as_deref()) {
+                    dpop.nonces().set(call.url, nonce);
+                }
+                interpret(response, sent_at)
+            });
+            // RFC 9449 §8: the server wants a nonce and has sent one. It did
+            // not process the request, so even a single-use grant is sent
+            // once more, at once, with the nonce.
+            if let Err(Error::Refused(refusal)) = &result
+                && refusal.code() == &ErrorCode::UseDpopNonce
+                && cx.dpop().is_some()
+                && !nonce_retried
+            {
+                nonce_retried = true;
+                tracing::debug!(request = call.label, "the server wants a DPoP nonce; sending again with it");
+                continue;
+            }
             let error = match result {
                 Ok(answer) => {
                     tracing::debug!(request = call.label, attempt, "request succeeded");
@@ -276,6 +316,7 @@ impl TokenEndpoint {
         url: &Url,
         body: &[u8],
         authorization: Option<&HeaderValue>,
+        dpop: Option<&HeaderValue>,
     ) -> Result<RawResponse, Error> {
         let response = self
             .inner
@@ -284,6 +325,7 @@ impl TokenEndpoint {
                 url,
                 body,
                 authorization,
+                dpop,
                 max_response_bytes: self.inner.max_response_bytes,
             })
             .await?;
@@ -311,7 +353,11 @@ impl TokenEndpoint {
         let binding = self
             .binding()
             .with_resources(grant.resources().iter().cloned());
-        interpret(
+        let mut accepted = Cow::Borrowed(&self.inner.accepted_token_types[..]);
+        if cx.dpop().is_some() && !accepted.contains(&TokenType::DPoP) {
+            accepted.to_mut().push(TokenType::DPoP);
+        }
+        let tokens = interpret(
             &ResponseParts {
                 status: response.status,
                 content_type: response.content_type.as_deref(),
@@ -327,9 +373,14 @@ impl TokenEndpoint {
                 default_lifetime: self.inner.default_lifetime,
                 binding,
                 requested_scopes: grant.requested_scopes(),
-                accepted_token_types: &self.inner.accepted_token_types,
+                accepted_token_types: &accepted,
             },
-        )
+        )?;
+        // A DPoP-bound set keeps the key it is bound to.
+        Ok(match (cx.dpop(), tokens.token_type()) {
+            (Some(dpop), TokenType::DPoP) => tokens.with_dpop_key(Some(dpop.key().clone())),
+            _ => tokens,
+        })
     }
 
     /// Classifies a response that is not the success a call wanted, the way
@@ -377,6 +428,14 @@ impl TokenEndpoint {
             .into(),
         }
     }
+}
+
+/// A header value that is never logged.
+fn sensitive_header(value: &str) -> Result<HeaderValue, Error> {
+    let mut header = HeaderValue::from_str(value)
+        .map_err(|_| Error::Internal("a DPoP proof is not a header value".into()))?;
+    header.set_sensitive(true);
+    Ok(header)
 }
 
 /// One form POST a [`TokenEndpoint`] makes.

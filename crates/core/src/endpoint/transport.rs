@@ -26,6 +26,8 @@ pub struct FormRequest<'a> {
     /// The `Authorization` header (HTTP Basic client authentication), marked
     /// sensitive.
     pub authorization: Option<&'a HeaderValue>,
+    /// The `DPoP` header (RFC 9449 proof), marked sensitive.
+    pub dpop: Option<&'a HeaderValue>,
     /// The largest response body to read; a longer one is
     /// [`ProtocolError::TooLarge`].
     pub max_response_bytes: usize,
@@ -37,6 +39,7 @@ impl fmt::Debug for FormRequest<'_> {
             .field("url", &self.url.as_str())
             .field("body_bytes", &self.body.len())
             .field("authorization", &self.authorization.map(|_| "[REDACTED]"))
+            .field("dpop", &self.dpop.map(|_| "[REDACTED]"))
             .finish()
     }
 }
@@ -59,6 +62,8 @@ pub struct RawResponse {
     pub content_type: Option<String>,
     /// The `Retry-After` header, as sent.
     pub retry_after: Option<String>,
+    /// The `DPoP-Nonce` header (RFC 9449 §8), as sent.
+    pub dpop_nonce: Option<String>,
     /// The origin that answered, when it is not the request URL's (a client
     /// followed a redirect elsewhere); `None` when it is the same.
     pub foreign_origin: Option<String>,
@@ -121,6 +126,9 @@ impl Transport for ReqwestTransport {
         if let Some(header) = request.authorization {
             builder = builder.header(AUTHORIZATION, header.clone());
         }
+        if let Some(proof) = request.dpop {
+            builder = builder.header("DPoP", proof.clone());
+        }
         let response = builder.send().await.map_err(network_error)?;
         read_response(response, request.url, request.max_response_bytes).await
     }
@@ -153,6 +161,7 @@ async fn read_response(
     };
     let content_type = header(CONTENT_TYPE);
     let retry_after = header(RETRY_AFTER);
+    let dpop_nonce = header(reqwest::header::HeaderName::from_static("dpop-nonce"));
     let answered = response.url();
     let foreign_origin =
         (!same_origin(answered, requested)).then(|| answered.origin().ascii_serialization());
@@ -178,6 +187,7 @@ async fn read_response(
         status,
         content_type,
         retry_after,
+        dpop_nonce,
         foreign_origin,
         body,
     })

@@ -45,6 +45,10 @@ pub enum ErrorCode {
     SlowDown,
     /// `unsupported_token_type` (RFC 7009)
     UnsupportedTokenType,
+    /// `use_dpop_nonce` (RFC 9449 §8)
+    UseDpopNonce,
+    /// `invalid_dpop_proof` (RFC 9449 §5)
+    InvalidDpopProof,
     /// Any other code, as the server spelt it (scrubbed and cut short).
     Other(String),
 }
@@ -65,6 +69,8 @@ impl ErrorCode {
             "expired_token" => ErrorCode::ExpiredToken,
             "slow_down" => ErrorCode::SlowDown,
             "unsupported_token_type" => ErrorCode::UnsupportedTokenType,
+            "use_dpop_nonce" => ErrorCode::UseDpopNonce,
+            "invalid_dpop_proof" => ErrorCode::InvalidDpopProof,
             other => ErrorCode::Other(scrub(other, 64)),
         }
     }
@@ -93,6 +99,8 @@ impl ErrorCode {
             ErrorCode::ExpiredToken => "expired_token",
             ErrorCode::SlowDown => "slow_down",
             ErrorCode::UnsupportedTokenType => "unsupported_token_type",
+            ErrorCode::UseDpopNonce => "use_dpop_nonce",
+            ErrorCode::InvalidDpopProof => "invalid_dpop_proof",
             ErrorCode::Other(_) => return None,
         })
     }

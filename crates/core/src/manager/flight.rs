@@ -296,11 +296,13 @@ impl Inner {
         else {
             tracing::Span::current().record("grant", "authenticate");
             tracing::info!(account = %self.key, "authenticating");
-            return Ok((self.provider.authenticate(&self.cx).await?, None));
+            let cx = self.context_for(None)?;
+            return Ok((self.provider.authenticate(&cx).await?, None));
         };
         tracing::Span::current().record("grant", "refresh_token");
         tracing::info!(account = %self.key, "refreshing the access token");
-        match self.provider.refresh(&refresh_token, &self.cx).await {
+        let cx = self.context_for(Some(base))?;
+        match self.provider.refresh(&refresh_token, &cx).await {
             Ok(fresh) => Ok((fresh.inherit_refresh_token(base), Some(refresh_token))),
             Err(error)
                 if error.is_refresh_token_dead()
@@ -320,7 +322,8 @@ impl Inner {
                     return Err(error);
                 }
                 tracing::info!(account = %self.key, error = %error, "the refresh token was refused; authenticating again");
-                Ok((self.provider.authenticate(&self.cx).await?, None))
+                let cx = self.context_for(None)?;
+                Ok((self.provider.authenticate(&cx).await?, None))
             }
             Err(error) => Err(error),
         }

@@ -22,6 +22,7 @@
 //! [`RefreshPolicy`]), so many callers, or one caller in a loop, do not turn
 //! one wrong password into a storm of requests.
 
+mod authorize;
 mod flight;
 mod hot;
 mod policy;
@@ -36,6 +37,7 @@ use std::task::{Context, Poll};
 use time::OffsetDateTime;
 
 use crate::clock::{Clock, HotClock, system_clock};
+use crate::dpop::{DpopContext, DpopKey, DpopNonces};
 use crate::endpoint::RequestContext;
 use crate::error::{ConfigError, ConfigErrorKind, Error, StoreError};
 use crate::provider::TokenProvider;
@@ -44,6 +46,7 @@ use crate::secret::{AccessToken, AccountKey};
 use crate::store::{HeldAccount, TokenStore};
 use crate::token::TokenSet;
 
+pub use authorize::Authorization;
 pub use policy::RefreshPolicy;
 
 use flight::{FlightSlot, RememberedFailure};
@@ -68,6 +71,9 @@ pub(crate) struct Inner {
     /// is the system clock.
     hot_clock: HotClock,
     cx: RequestContext,
+    /// The DPoP nonces of this account's servers, when its tokens are
+    /// DPoP-bound (RFC 9449).
+    dpop: Option<DpopNonces>,
     policy: RefreshPolicy,
     cache: HotCache,
     flight: Mutex<FlightSlot>,
@@ -108,6 +114,7 @@ impl TokenManager {
             clock: None,
             policy: RefreshPolicy::default(),
             metrics_label: None,
+            dpop: None,
         }
     }
 
@@ -208,10 +215,25 @@ impl TokenManager {
     }
 
     /// The context the manager makes its requests in (its clock), for a
-    /// request made on its behalf outside it, such as a browser sign-in's
-    /// code exchange.
+    /// request made on its behalf outside it. For a sign-in made outside it
+    /// (a browser's code exchange, a device flow) use
+    /// [`TokenManager::sign_in_context`], which also carries a new DPoP key
+    /// when the manager binds tokens to one.
     pub fn context(&self) -> &RequestContext {
         &self.inner.cx
+    }
+
+    /// The context for a full sign-in made outside the manager: its clock,
+    /// and with [`TokenManagerBuilder::dpop`] a new DPoP key (whose
+    /// thumbprint is the `dpop_jkt` of an authorization request). The set it
+    /// yields carries the key; [`TokenManager::sign_in_with`] stores both.
+    pub fn sign_in_context(&self) -> Result<RequestContext, Error> {
+        self.inner.context_for(None)
+    }
+
+    /// Whether the manager binds tokens to a DPoP key.
+    pub fn uses_dpop(&self) -> bool {
+        self.inner.dpop.is_some()
     }
 
     /// Takes a token set obtained outside the manager (a browser sign-in's
@@ -273,7 +295,10 @@ impl TokenManager {
         };
         let revocation = match &stored {
             None => Revocation::NothingStored,
-            Some(tokens) => self.inner.provider.revoke(tokens, &self.inner.cx).await,
+            Some(tokens) => {
+                let cx = self.inner.context_for(Some(tokens))?;
+                self.inner.provider.revoke(tokens, &cx).await
+            }
         };
         if let Revocation::Failed(error) = &revocation {
             tracing::warn!(account = %self.inner.key, error = %error, "the server did not revoke the tokens");
@@ -335,6 +360,22 @@ impl Inner {
     fn now(&self) -> OffsetDateTime {
         self.clock.now()
     }
+
+    /// The context for a request about `tokens` (a refresh, a revocation:
+    /// their DPoP key) or, with `None`, for a full sign-in (a new key).
+    pub(crate) fn context_for(&self, tokens: Option<&TokenSet>) -> Result<RequestContext, Error> {
+        let Some(nonces) = &self.dpop else {
+            return Ok(self.cx.clone());
+        };
+        let key = match tokens.and_then(TokenSet::dpop_key) {
+            Some(key) => key.clone(),
+            None => DpopKey::generate()?,
+        };
+        Ok(self
+            .cx
+            .clone()
+            .with_dpop(DpopContext::new(key, nonces.clone())))
+    }
 }
 
 /// Builds a [`TokenManager`].
@@ -344,6 +385,7 @@ pub struct TokenManagerBuilder {
     clock: Option<Arc<dyn Clock>>,
     policy: RefreshPolicy,
     metrics_label: Option<String>,
+    dpop: Option<DpopNonces>,
 }
 
 impl fmt::Debug for TokenManagerBuilder {
@@ -378,6 +420,17 @@ impl TokenManagerBuilder {
         self
     }
 
+    /// Binds the account's tokens to a DPoP key (RFC 9449): a new key with
+    /// every full sign-in, kept by refreshes and stored with the tokens;
+    /// every token request carries a proof, and the server's nonces are
+    /// answered. Access tokens then go out as `Authorization: DPoP` with a
+    /// proof of their own ([`TokenManager::authorize`], which the HTTP layer
+    /// uses).
+    pub fn dpop(mut self) -> Self {
+        self.dpop = Some(DpopNonces::new());
+        self
+    }
+
     /// Builds the manager. Nothing is fetched until the first call.
     pub fn build(self) -> TokenManager {
         let key = self.provider.account_key().clone();
@@ -395,6 +448,7 @@ impl TokenManagerBuilder {
                 store: self.store,
                 key,
                 cx: RequestContext::new(Arc::clone(&clock)),
+                dpop: self.dpop,
                 clock,
                 hot_clock,
                 policy: self.policy,

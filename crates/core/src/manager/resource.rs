@@ -76,10 +76,13 @@ impl TokenManager {
             scopes,
             account: Arc::clone(&self.inner),
         };
-        TokenManager::builder(provider, Arc::clone(&self.inner.store))
+        let mut builder = TokenManager::builder(provider, Arc::clone(&self.inner.store))
             .clock(Arc::clone(&self.inner.clock))
-            .refresh_policy(self.inner.policy.clone())
-            .build()
+            .refresh_policy(self.inner.policy.clone());
+        // Its tokens are bound to the account's key, and the servers' nonces
+        // are the account's.
+        builder.dpop = self.inner.dpop.clone();
+        builder.build()
     }
 }
 
@@ -172,9 +175,14 @@ impl Inner {
                 "a usable set without a refresh token".into(),
             ));
         };
+        // A DPoP-bound refresh token is presented with its own key.
+        let cx = match self.context_for(Some(&current)) {
+            Ok(own) if self.dpop.is_some() => own,
+            _ => cx.clone(),
+        };
         let fresh = match self
             .provider
-            .refresh_for(&refresh_token, resources, scopes, cx)
+            .refresh_for(&refresh_token, resources, scopes, &cx)
             .await
         {
             Ok(fresh) => fresh,

@@ -19,6 +19,7 @@ use std::fmt;
 use time::OffsetDateTime;
 
 use crate::binding::{Binding, Scopes};
+use crate::dpop::DpopKey;
 use crate::secret::{AccessToken, IdToken, RefreshToken};
 
 pub use store_format::{STORE_FORMAT_VERSION, StoreFormatError};
@@ -95,6 +96,7 @@ pub struct TokenSet {
     id_token: Option<IdToken>,
     scopes: Option<Vec<String>>,
     binding: Option<Binding>,
+    dpop_key: Option<DpopKey>,
     extra: BTreeMap<String, serde_json::Value>,
 }
 
@@ -116,6 +118,7 @@ impl TokenSet {
             id_token: None,
             scopes: None,
             binding: None,
+            dpop_key: None,
             extra: BTreeMap::new(),
         }
     }
@@ -239,6 +242,18 @@ impl TokenSet {
         self.binding.as_ref()
     }
 
+    /// The DPoP key the tokens are bound to (RFC 9449), if they are.
+    pub fn dpop_key(&self) -> Option<&DpopKey> {
+        self.dpop_key.as_ref()
+    }
+
+    /// The same set bound to `key`: its refreshes and API calls carry proofs
+    /// signed with it.
+    pub fn with_dpop_key(mut self, key: Option<DpopKey>) -> Self {
+        self.dpop_key = key;
+        self
+    }
+
     /// Every response field this model has no place for, as sent.
     pub fn extra(&self) -> &BTreeMap<String, serde_json::Value> {
         &self.extra
@@ -260,6 +275,9 @@ impl TokenSet {
         }
         if self.id_token.is_none() {
             self.id_token = previous.id_token.clone();
+        }
+        if self.dpop_key.is_none() {
+            self.dpop_key = previous.dpop_key.clone();
         }
         // A refresh response without `scope` was granted the same scopes
         // as before (RFC 6749 §5.1).
@@ -295,6 +313,7 @@ impl fmt::Debug for TokenSet {
             .field("id_token", &self.id_token)
             .field("scopes", &self.scopes)
             .field("binding", &self.binding)
+            .field("dpop_key", &self.dpop_key)
             .field("extra_fields", &self.extra.keys().collect::<Vec<_>>())
             .finish()
     }

@@ -65,6 +65,10 @@ struct StoredTokenSet {
     scopes: Option<Vec<String>>,
     #[serde(default)]
     binding: Option<StoredBinding>,
+    /// The DPoP key the tokens are bound to (RFC 9449), its private scalar
+    /// in base64url: stored with them so they are kept and lost together.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    dpop_key: Option<String>,
     #[serde(default)]
     extra: BTreeMap<String, serde_json::Value>,
 }
@@ -118,6 +122,10 @@ impl TokenSet {
             id_token: self.id_token.as_ref().map(|t| t.expose_secret().to_owned()),
             scopes: self.scopes.clone(),
             binding: self.binding.as_ref().map(StoredBinding::of),
+            dpop_key: self
+                .dpop_key
+                .as_ref()
+                .map(|k| k.secret_bytes().expose_secret().to_owned()),
             extra: self.extra.clone(),
         };
         // Serializing plain strings, numbers and JSON values into memory cannot fail.
@@ -157,6 +165,13 @@ impl TokenSet {
             binding: stored
                 .binding
                 .map(StoredBinding::into_binding)
+                .transpose()?,
+            dpop_key: stored
+                .dpop_key
+                .map(|k| {
+                    crate::dpop::DpopKey::from_stored(&k)
+                        .map_err(|_| StoreFormatError::Malformed("the DPoP key is not a key".into()))
+                })
                 .transpose()?,
             extra: stored.extra,
         })
