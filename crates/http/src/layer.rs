@@ -5,8 +5,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use authkit_core::{AccessToken, TokenManager};
-use http::header::AUTHORIZATION;
+use authkit_core::TokenManager;
 use tower_layer::Layer;
 use tower_service::Service;
 use tracing::Instrument;
@@ -14,6 +13,7 @@ use tracing::Instrument;
 use crate::body::{ReplayBody, try_clone_request};
 use crate::challenge::BearerChallenge;
 use crate::choice::manager_for;
+use crate::credentials::{credentials_for, demanded_nonce};
 use crate::decision::{Verdict, verdict};
 
 /// The error of an [`AuthService`]: the inner service's, or the token's
@@ -84,12 +84,6 @@ impl<S> fmt::Debug for AuthService<S> {
     }
 }
 
-fn set_token<B>(request: &mut http::Request<B>, token: &AccessToken) {
-    request
-        .headers_mut()
-        .insert(AUTHORIZATION, token.bearer_header());
-}
-
 fn with_challenge<B>(mut response: http::Response<B>) -> http::Response<B> {
     if let Some(challenge) = BearerChallenge::from_headers(response.headers()) {
         response.extensions_mut().insert(challenge);
@@ -128,23 +122,40 @@ where
                 return Ok(with_challenge(response));
             };
             let token = manager.access_token().await.map_err(Box::new)?;
+            let method = request.method().as_str().to_owned();
+            let url = request.uri().to_string();
+            let sent = credentials_for(&manager, token, &method, &url).map_err(Box::new)?;
             let replay = try_clone_request(&request);
-            set_token(&mut request, &token);
+            sent.apply(request.headers_mut());
             let response = inner.call(request).await.map_err(Into::into)?;
-            if verdict(response.status(), response.headers()) == Verdict::Accepted {
+            let nonce = demanded_nonce(response.status(), response.headers());
+            if nonce.is_none() && verdict(response.status(), response.headers()) == Verdict::Accepted {
                 return Ok(with_challenge(response));
             }
             let Some(mut again) = replay else {
                 tracing::debug!(account = %manager.account_key(), "the token was refused; the body cannot be replayed");
                 return Ok(with_challenge(response));
             };
-            manager.invalidate_token(&token);
-            let fresh = manager.access_token().await.map_err(Box::new)?;
-            if fresh.same_secret(&token) {
-                return Ok(with_challenge(response));
-            }
-            tracing::debug!(account = %manager.account_key(), "the token was refused; replaying once with a fresh one");
-            set_token(&mut again, &fresh);
+            let retry = match nonce {
+                // RFC 9449 §9: the same token, a new proof with the nonce.
+                Some(nonce) => {
+                    if let Ok(parsed) = url::Url::parse(&url) {
+                        manager.remember_dpop_nonce(&parsed, &nonce);
+                    }
+                    tracing::debug!(account = %manager.account_key(), "the API wants a DPoP nonce; replaying once with it");
+                    credentials_for(&manager, sent.token.clone(), &method, &url).map_err(Box::new)?
+                }
+                None => {
+                    manager.invalidate_token(&sent.token);
+                    let fresh = manager.access_token().await.map_err(Box::new)?;
+                    if fresh.same_secret(&sent.token) {
+                        return Ok(with_challenge(response));
+                    }
+                    tracing::debug!(account = %manager.account_key(), "the token was refused; replaying once with a fresh one");
+                    credentials_for(&manager, fresh, &method, &url).map_err(Box::new)?
+                }
+            };
+            retry.apply(again.headers_mut());
             futures::future::poll_fn(|cx| inner.poll_ready(cx))
                 .await
                 .map_err(Into::into)?;

@@ -47,6 +47,7 @@
 mod body;
 mod challenge;
 mod choice;
+mod credentials;
 mod decision;
 mod layer;
 mod middleware;

@@ -2,14 +2,14 @@
 
 use std::fmt;
 
-use authkit_core::{AccessToken, TokenManager};
+use authkit_core::TokenManager;
 use http::Extensions;
-use http::header::AUTHORIZATION;
 use reqwest_middleware::{Middleware, Next};
 use tracing::Instrument;
 
 use crate::challenge::BearerChallenge;
 use crate::choice::manager_for;
+use crate::credentials::{credentials_for, demanded_nonce};
 use crate::decision::{Verdict, verdict};
 
 /// Attaches `Authorization: Bearer <token>` from a [`TokenManager`] to every
@@ -54,12 +54,6 @@ impl fmt::Debug for AuthMiddleware {
             .field("account", self.manager.account_key())
             .finish()
     }
-}
-
-fn set_token(request: &mut reqwest::Request, token: &AccessToken) {
-    request
-        .headers_mut()
-        .insert(AUTHORIZATION, token.bearer_header());
 }
 
 fn with_challenge(mut response: reqwest::Response) -> reqwest::Response {
@@ -107,9 +101,25 @@ async fn send_with_token(
         .access_token()
         .await
         .map_err(reqwest_middleware::Error::middleware)?;
+    let method = request.method().as_str().to_owned();
+    let url = request.url().to_string();
+    let sent = credentials_for(&manager, token, &method, &url)
+        .map_err(reqwest_middleware::Error::middleware)?;
     let replay = request.try_clone();
-    set_token(&mut request, &token);
+    sent.apply(request.headers_mut());
     let response = next.clone().run(request, extensions).await?;
+    if let Some(nonce) = demanded_nonce(response.status(), response.headers()) {
+        // RFC 9449 §9: the same token, a new proof with the nonce, once.
+        let Some(mut again) = replay else {
+            return Ok(with_challenge(response));
+        };
+        manager.remember_dpop_nonce(again.url(), &nonce);
+        let retry = credentials_for(&manager, sent.token.clone(), &method, &url)
+            .map_err(reqwest_middleware::Error::middleware)?;
+        tracing::debug!(account = %manager.account_key(), "the API wants a DPoP nonce; replaying once with it");
+        retry.apply(again.headers_mut());
+        return next.run(again, extensions).await.map(with_challenge);
+    }
     if verdict(response.status(), response.headers()) == Verdict::Accepted {
         return Ok(with_challenge(response));
     }
@@ -117,16 +127,18 @@ async fn send_with_token(
         tracing::debug!(account = %manager.account_key(), "the token was refused; the request has a streaming body and is not replayed");
         return Ok(with_challenge(response));
     };
-    manager.invalidate_token(&token);
+    manager.invalidate_token(&sent.token);
     let fresh = manager
         .access_token()
         .await
         .map_err(reqwest_middleware::Error::middleware)?;
-    if fresh.same_secret(&token) {
+    if fresh.same_secret(&sent.token) {
         return Ok(with_challenge(response));
     }
     tracing::debug!(account = %manager.account_key(), "the token was refused; replaying once with a fresh one");
-    set_token(&mut again, &fresh);
+    credentials_for(&manager, fresh, &method, &url)
+        .map_err(reqwest_middleware::Error::middleware)?
+        .apply(again.headers_mut());
     let second = next.run(again, extensions).await?;
     Ok(with_challenge(second))
 }
