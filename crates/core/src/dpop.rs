@@ -179,9 +179,8 @@ impl DpopKey {
             htu: htu.as_str(),
             iat: now.unix_timestamp(),
             nonce,
-            ath: access_token.map(|t| {
-                URL_SAFE_NO_PAD.encode(Sha256::digest(t.expose_secret().as_bytes()))
-            }),
+            ath: access_token
+                .map(|t| URL_SAFE_NO_PAD.encode(Sha256::digest(t.expose_secret().as_bytes()))),
         };
         jsonwebtoken::encode(&header, &claims, &self.inner.encoding)
             .map(SecretString::from)

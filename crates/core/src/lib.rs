@@ -71,8 +71,8 @@ pub use device::{
     DEFAULT_POLL_INTERVAL, DeviceAuthorization, DevicePrompt, MAX_POLL_INTERVAL,
     PendingDeviceSignIn, SLOW_DOWN_STEP,
 };
-pub use dpop::{DPOP_PROOF_TYPE, DpopContext, DpopKey, DpopNonces};
 pub use discovery::{DEFAULT_METADATA_LIFETIME, Discovery, ServerMetadata};
+pub use dpop::{DPOP_PROOF_TYPE, DpopContext, DpopKey, DpopNonces};
 pub use endpoint::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, DEFAULT_TOKEN_LIFETIME,
     EndpointSettings, MAX_LIFETIME, RequestContext, RetryPolicy, TokenEndpoint,

@@ -90,7 +90,10 @@ mod tests {
             WWW_AUTHENTICATE,
             HeaderValue::from_static(r#"DPoP error="use_dpop_nonce", error_description="Resource server requires nonce in DPoP proof""#),
         );
-        headers.insert("dpop-nonce", HeaderValue::from_static("eyJ7S_zG.eyJH0-Z.HX4w-7v"));
+        headers.insert(
+            "dpop-nonce",
+            HeaderValue::from_static("eyJ7S_zG.eyJH0-Z.HX4w-7v"),
+        );
         assert_eq!(
             demanded_nonce(StatusCode::UNAUTHORIZED, &headers).as_deref(),
             Some("eyJ7S_zG.eyJH0-Z.HX4w-7v")

@@ -6,7 +6,9 @@
 // Prints "ready <issuer>" on stdout once it listens on 127.0.0.1:<port>.
 //
 // Enabled: discovery, client credentials, device flow, revocation,
-// introspection, resource indicators, refresh tokens; client authentication
+// introspection, resource indicators, refresh tokens, DPoP with nonces
+// required (the client authkit-dpop must use it; userinfo is the protected
+// resource); client authentication
 // by client_secret_basic, client_secret_post, client_secret_jwt,
 // private_key_jwt and none. Sign-in is a small login form (any user name,
 // the password in AUTHKIT_OIDC_PASSWORD) with a "deny" button; consent is
@@ -79,6 +81,16 @@ const clients = [
     return client;
   }),
   {
+    // A public client whose access tokens must be DPoP-bound (RFC 9449).
+    client_id: 'authkit-dpop',
+    token_endpoint_auth_method: 'none',
+    dpop_bound_access_tokens: true,
+    grant_types: ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'],
+    response_types: [],
+    redirect_uris: [],
+    scope: 'openid offline_access',
+  },
+  {
     client_id: 'authkit-device',
     token_endpoint_auth_method: 'none',
     grant_types: ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token', 'authorization_code'],
@@ -105,6 +117,12 @@ const provider = new Provider(issuer, {
     deviceFlow: { enabled: true },
     revocation: { enabled: true },
     introspection: { enabled: true },
+    // DPoP with nonces required at the token endpoint and at userinfo.
+    dPoP: {
+      enabled: true,
+      nonceSecret: Buffer.alloc(32, 'authkit-test-dpop-nonce-secret!!'),
+      requireNonce: () => true,
+    },
     resourceIndicators: {
       enabled: true,
       defaultResource: async (_ctx, _client, oneOf) => oneOf,

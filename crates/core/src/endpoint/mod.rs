@@ -30,8 +30,8 @@ use url::Url;
 
 use crate::binding::Binding;
 use crate::client_auth::ClientAuth;
-use crate::dpop::DpopContext;
 use crate::clock::{Clock, system_clock};
+use crate::dpop::DpopContext;
 use crate::error::{Error, ErrorCode, ProtocolError, TransientError, TransientKind};
 use crate::grant::{FormParam, GrantKind, GrantType};
 use crate::token::{TokenSet, TokenType};
@@ -248,7 +248,10 @@ impl TokenEndpoint {
                 && !nonce_retried
             {
                 nonce_retried = true;
-                tracing::debug!(request = call.label, "the server wants a DPoP nonce; sending again with it");
+                tracing::debug!(
+                    request = call.label,
+                    "the server wants a DPoP nonce; sending again with it"
+                );
                 continue;
             }
             let error = match result {

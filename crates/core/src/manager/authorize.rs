@@ -27,7 +27,14 @@ pub struct Authorization {
 impl std::fmt::Debug for Authorization {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Authorization")
-            .field("scheme", &if self.dpop.is_some() { "DPoP" } else { "Bearer" })
+            .field(
+                "scheme",
+                &if self.dpop.is_some() {
+                    "DPoP"
+                } else {
+                    "Bearer"
+                },
+            )
             .finish_non_exhaustive()
     }
 }

@@ -169,8 +169,9 @@ impl TokenSet {
             dpop_key: stored
                 .dpop_key
                 .map(|k| {
-                    crate::dpop::DpopKey::from_stored(&k)
-                        .map_err(|_| StoreFormatError::Malformed("the DPoP key is not a key".into()))
+                    crate::dpop::DpopKey::from_stored(&k).map_err(|_| {
+                        StoreFormatError::Malformed("the DPoP key is not a key".into())
+                    })
                 })
                 .transpose()?,
             extra: stored.extra,
