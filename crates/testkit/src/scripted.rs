@@ -53,6 +53,8 @@ pub struct SentForm {
     pub fields: Vec<(String, String)>,
     /// Whether an `Authorization` header was sent.
     pub authorization: bool,
+    /// The `DPoP` header (a proof), if one was sent.
+    pub dpop: Option<String>,
 }
 
 impl SentForm {
@@ -112,6 +114,10 @@ impl Transport for ScriptedTransport {
                     .map(|(k, v)| (k.into_owned(), v.into_owned()))
                     .collect(),
                 authorization: request.authorization.is_some(),
+                dpop: request
+                    .dpop
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned),
             });
         let next = self
             .script
