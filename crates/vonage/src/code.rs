@@ -92,6 +92,15 @@ impl VonageCodeAccount {
     /// `redirect_uri`, `client_id`, `state`, and (unless switched off) the
     /// PKCE S256 challenge.
     pub fn authorization_request(&self) -> AuthorizationRequest {
+        self.authorization_request_in(&RequestContext::default())
+    }
+
+    /// The same, for a sign-in made in `cx` (from
+    /// `TokenManager::sign_in_context`): when `cx` carries a DPoP key, the
+    /// request names its thumbprint (`dpop_jkt`, RFC 9449 §10), so the code
+    /// can only be exchanged with a proof of that key. Exchange the code in
+    /// the same `cx`.
+    pub fn authorization_request_in(&self, cx: &RequestContext) -> AuthorizationRequest {
         let state = State::generate();
         let verifier = self.vonage.pkce.then(PkceVerifier::generate);
         let mut url = self.vonage.authorize_url.clone();
@@ -106,6 +115,9 @@ impl VonageCodeAccount {
                 let challenge = verifier.challenge();
                 query.append_pair("code_challenge", challenge.as_str());
                 query.append_pair("code_challenge_method", challenge.method());
+            }
+            if let Some(dpop) = cx.dpop() {
+                query.append_pair("dpop_jkt", dpop.key().thumbprint());
             }
         }
         AuthorizationRequest {

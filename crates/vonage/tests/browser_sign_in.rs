@@ -149,3 +149,28 @@ async fn the_receiver_listens_only_on_loopback() {
         );
     }
 }
+
+#[test]
+fn a_dpop_sign_in_names_its_keys_thumbprint_in_the_authorization_request() {
+    let vonage = Vonage::builder("consumer-key", ClientSecret::new(SECRET))
+        .build()
+        .unwrap();
+    let account = vonage
+        .code_account("http://127.0.0.1:8400/callback", "desk")
+        .unwrap();
+    let key = authkit_core::DpopKey::generate().unwrap();
+    let cx = authkit_core::RequestContext::default().with_dpop(authkit_core::DpopContext::new(
+        key.clone(),
+        authkit_core::DpopNonces::new(),
+    ));
+    let bound = account.authorization_request_in(&cx);
+    let jkt: Vec<_> = bound
+        .url()
+        .query_pairs()
+        .filter(|(k, _)| k == "dpop_jkt")
+        .map(|(_, v)| v.into_owned())
+        .collect();
+    assert_eq!(jkt, vec![key.thumbprint().to_owned()]);
+    let plain = account.authorization_request();
+    assert!(!plain.url().query_pairs().any(|(k, _)| k == "dpop_jkt"));
+}
