@@ -281,16 +281,7 @@ async fn signing_out_revokes_the_refresh_token_at_the_server() {
     .unwrap()
     .with_scopes(["openid", "offline_access"]);
     let cx = RequestContext::default();
-    let pending = device.start(&cx).await.unwrap();
-    let complete = pending
-        .prompt()
-        .verification_uri_complete()
-        .unwrap()
-        .to_owned();
-    let (tokens, _) = tokio::join!(
-        pending.finish(&cx),
-        server.approve_device(&complete, "alice", true)
-    );
+    let tokens = server.device_sign_in(&device, &cx, "alice", true).await;
     let tokens = tokens.unwrap();
     let refresh = tokens.refresh_token().unwrap().expose_secret().to_owned();
     let access = tokens.access_token().expose_secret().to_owned();
@@ -329,16 +320,7 @@ async fn a_denied_device_sign_in_is_access_denied() {
     .unwrap()
     .with_scopes(["openid"]);
     let cx = RequestContext::default();
-    let pending = device.start(&cx).await.unwrap();
-    let complete = pending
-        .prompt()
-        .verification_uri_complete()
-        .unwrap()
-        .to_owned();
-    let (result, _) = tokio::join!(
-        pending.finish(&cx),
-        server.approve_device(&complete, "alice", false)
-    );
+    let result = server.device_sign_in(&device, &cx, "alice", false).await;
     match result {
         Err(Error::Refused(refusal)) => assert_eq!(refusal.code(), &ErrorCode::AccessDenied),
         other => panic!("expected access_denied, got {other:?}"),
@@ -397,16 +379,7 @@ async fn resource_managers_share_one_rotating_refresh_token_without_spending_it_
     .with_resource(OidcProvider::API)
     .with_resource(OidcProvider::REPORTS);
     let cx = RequestContext::default();
-    let pending = device.start(&cx).await.unwrap();
-    let complete = pending
-        .prompt()
-        .verification_uri_complete()
-        .unwrap()
-        .to_owned();
-    let (tokens, _) = tokio::join!(
-        pending.finish(&cx),
-        server.approve_device(&complete, "carol", true)
-    );
+    let tokens = server.device_sign_in(&device, &cx, "carol", true).await;
     let account = TokenManager::new(provider, MemoryStore::new());
     account.sign_in_with(tokens.unwrap()).await.unwrap();
 

@@ -84,16 +84,7 @@ async fn dpop_bound_tokens_are_issued_used_refreshed_and_useless_without_the_key
     // Sign in with a new key; the server demands a nonce, which is answered.
     let cx = manager.sign_in_context().unwrap();
     let key = cx.dpop().unwrap().key().clone();
-    let pending = device.start(&cx).await.unwrap();
-    let complete = pending
-        .prompt()
-        .verification_uri_complete()
-        .unwrap()
-        .to_owned();
-    let (tokens, _) = tokio::join!(
-        pending.finish(&cx),
-        server.approve_device(&complete, "dora", true)
-    );
+    let tokens = server.device_sign_in(&device, &cx, "dora", true).await;
     let tokens = tokens.expect("a DPoP-bound sign-in");
     assert_eq!(tokens.token_type(), &authkit_core::TokenType::DPoP);
     assert_eq!(tokens.dpop_key().unwrap().thumbprint(), key.thumbprint());

@@ -161,6 +161,30 @@ impl OidcProvider {
         self.sign_in_on(&browser, page, user, approve).await
     }
 
+    /// A whole device sign-in (RFC 8628) with `device` in `cx`: starts it,
+    /// plays the person at the verification page (signing in as `user`, or
+    /// denying when `approve` is false) while the client polls, and returns
+    /// what the polling ended with.
+    pub async fn device_sign_in(
+        &self,
+        device: &authkit_core::DeviceAuthorization,
+        cx: &authkit_core::RequestContext,
+        user: &str,
+        approve: bool,
+    ) -> Result<authkit_core::TokenSet, authkit_core::Error> {
+        let pending = device.start(cx).await?;
+        let complete = pending
+            .prompt()
+            .verification_uri_complete()
+            .expect("oidc-provider sends verification_uri_complete")
+            .to_owned();
+        let (tokens, _) = tokio::join!(
+            pending.finish(cx),
+            self.approve_device(&complete, user, approve)
+        );
+        tokens
+    }
+
     /// Signs in on a page that holds the login form, or denies.
     async fn sign_in_on(&self, browser: &Browser, page: Page, user: &str, approve: bool) -> String {
         let (form_id, fields): (&str, Vec<(&str, &str)>) = if approve {
