@@ -82,7 +82,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // 1. Sign in through the browser.
     let request = account.authorization_request();
     eprintln!("Open this URL to sign in:\n  {}", request.url());
-    let waiting = tokio::spawn(receiver.wait(Duration::from_secs(300)));
+    let (state, name) = (request.state().clone(), account.account_key().to_string());
+    let waiting = tokio::spawn(async move {
+        // Refuses a redirect that does not answer this request; names the
+        // account on the browser's page.
+        receiver
+            .wait_for(&state, &name, Duration::from_secs(300))
+            .await
+    });
     if server.is_some() {
         // The stand-in signs the demo user in at once; follow its redirect as a browser would.
         let browser = authkit::http_client_builder()?

@@ -52,6 +52,7 @@
 mod code;
 mod config;
 mod loopback;
+mod pages;
 mod password;
 mod refusal;
 

@@ -5,7 +5,8 @@
 //! path, hands back the `code` (or the `error` the server sent, such as
 //! `access_denied`), tells the browser it may close the tab, and gives up
 //! after a timeout. Requests to other paths (a browser asking for
-//! `/favicon.ico`) get a 404 and the receiver keeps waiting.
+//! `/favicon.ico`) get a 404 and the receiver keeps waiting. What the
+//! browser shows for each outcome is in [`crate::pages`].
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -13,12 +14,13 @@ use std::time::Duration;
 use std::collections::BTreeMap;
 
 use authkit_core::deps::serde_json;
-use authkit_core::{AuthorizationCode, Error, GrantKind, Refusal};
+use authkit_core::{AuthorizationCode, Error, GrantKind, Refusal, State};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use url::Url;
 
 use crate::code::Callback;
+use crate::pages::Page;
 
 /// The largest request head the receiver reads.
 const MAX_REQUEST: usize = 16 * 1024;
@@ -90,8 +92,35 @@ impl LoopbackReceiver {
     /// Waits for the redirect. Returns the code and state, the server's
     /// refusal (`access_denied`, ...) as [`Error::Refused`], or
     /// [`Error::SignInRequired`] when nobody signed in within `timeout`.
+    /// The browser's page says "signed in" without naming an account and
+    /// the `state` is left to the caller (see [`LoopbackReceiver::wait_for`]).
     pub async fn wait(self, timeout: Duration) -> Result<Callback, Error> {
-        match tokio::time::timeout(timeout, self.serve()).await {
+        self.wait_inner(None, None, timeout).await
+    }
+
+    /// Waits for the redirect that answers the sign-in whose `state` is
+    /// `expected`, for the account named `account` (its readable key; never a
+    /// secret). A redirect with another or no `state` ends the sign-in with
+    /// [`Error::SignInRequired`] and a page that says so: it does not answer
+    /// this sign-in, and may be a forged one. The success page names the
+    /// account.
+    pub async fn wait_for(
+        self,
+        expected: &State,
+        account: &str,
+        timeout: Duration,
+    ) -> Result<Callback, Error> {
+        self.wait_inner(Some(expected), Some(account), timeout)
+            .await
+    }
+
+    async fn wait_inner(
+        self,
+        expected: Option<&State>,
+        account: Option<&str>,
+        timeout: Duration,
+    ) -> Result<Callback, Error> {
+        match tokio::time::timeout(timeout, self.serve(expected, account)).await {
             Ok(result) => result,
             Err(_) => Err(Error::SignInRequired {
                 reason: format!("no sign-in arrived within {} s", timeout.as_secs()),
@@ -99,34 +128,45 @@ impl LoopbackReceiver {
         }
     }
 
-    async fn serve(&self) -> Result<Callback, Error> {
+    async fn serve(
+        &self,
+        expected: Option<&State>,
+        account: Option<&str>,
+    ) -> Result<Callback, Error> {
         loop {
             let Ok((stream, _)) = self.listener.accept().await else {
                 continue;
             };
-            if let Some(outcome) = self.handle(stream).await {
+            if let Some(outcome) = self.handle(stream, expected, account).await {
                 return outcome;
             }
         }
     }
 
     /// Answers one connection; `Some` when it was the redirect.
-    async fn handle(&self, mut stream: TcpStream) -> Option<Result<Callback, Error>> {
+    async fn handle(
+        &self,
+        mut stream: TcpStream,
+        expected: Option<&State>,
+        account: Option<&str>,
+    ) -> Option<Result<Callback, Error>> {
         let target = match tokio::time::timeout(READ_TIMEOUT, read_target(&mut stream)).await {
             Ok(Some(target)) => target,
-            _ => {
-                respond(
-                    &mut stream,
-                    "400 Bad Request",
-                    "This is authkit's sign-in receiver.",
-                )
-                .await;
+            Ok(None) => {
+                respond(&mut stream, &Page::NotARedirect).await;
+                return None;
+            }
+            Err(_) => {
+                respond(&mut stream, &Page::TooSlow).await;
                 return None;
             }
         };
-        let url = Url::parse(&format!("http://127.0.0.1{target}")).ok()?;
+        let Ok(url) = Url::parse(&format!("http://127.0.0.1{target}")) else {
+            respond(&mut stream, &Page::NotARedirect).await;
+            return None;
+        };
         if url.path() != self.path {
-            respond(&mut stream, "404 Not Found", "Nothing here.").await;
+            respond(&mut stream, &Page::WrongPath).await;
             return None;
         }
         let param = |name: &str| {
@@ -134,13 +174,24 @@ impl LoopbackReceiver {
                 .find(|(k, _)| k == name)
                 .map(|(_, v)| v.into_owned())
         };
+        let state = param("state");
+        if let Some(expected) = expected
+            && !state.as_deref().is_some_and(|s| expected.matches(s))
+        {
+            respond(&mut stream, &Page::StateMismatch).await;
+            return Some(Err(Error::SignInRequired {
+                reason: "the sign-in response does not answer this sign-in (its state differs); start again".into(),
+            }));
+        }
         if let Some(error) = param("error") {
-            respond(
-                &mut stream,
-                "200 OK",
-                "Sign-in did not complete. You may close this tab and return to the terminal.",
-            )
-            .await;
+            let page = if error == "access_denied" {
+                Page::Denied
+            } else {
+                Page::ProviderError {
+                    description: param("error_description").unwrap_or_else(|| error.clone()),
+                }
+            };
+            respond(&mut stream, &page).await;
             let fields: BTreeMap<String, serde_json::Value> = url
                 .query_pairs()
                 .filter(|(k, _)| k != "code" && k != "state")
@@ -154,23 +205,19 @@ impl LoopbackReceiver {
             ))));
         }
         let Some(code) = param("code") else {
-            respond(
-                &mut stream,
-                "400 Bad Request",
-                "The sign-in response had no code.",
-            )
-            .await;
+            respond(&mut stream, &Page::NoCode).await;
             return None;
         };
         respond(
             &mut stream,
-            "200 OK",
-            "Signed in. You may close this tab and return to the terminal.",
+            &Page::SignedIn {
+                account: account.map(str::to_owned),
+            },
         )
         .await;
         Some(Ok(Callback {
             code: AuthorizationCode::new(code),
-            state: param("state"),
+            state,
         }))
     }
 }
@@ -193,14 +240,8 @@ async fn read_target(stream: &mut TcpStream) -> Option<String> {
     (method == "GET" && target.starts_with('/')).then(|| target.to_owned())
 }
 
-async fn respond(stream: &mut TcpStream, status: &str, message: &str) {
-    let body = format!(
-        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>authkit</title></head><body><p>{message}</p></body></html>"
-    );
-    let response = format!(
-        "HTTP/1.1 {status}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
+async fn respond(stream: &mut TcpStream, page: &Page) {
+    let response = page.to_http();
     let _ = stream.write_all(response.as_bytes()).await;
     let _ = stream.shutdown().await;
 }

@@ -4,7 +4,9 @@
 
 use std::time::Duration;
 
-use authkit_core::{BasicEncoding, ClientSecret, Error, HeldAccount, MemoryStore, TokenManager};
+use authkit_core::{
+    BasicEncoding, ClientSecret, Error, HeldAccount, MemoryStore, TokenManager, TokenProvider,
+};
 use authkit_testkit::{ClientKind, MockAuthServer, MockClient, ResponseStyle};
 use authkit_vonage::{LoopbackReceiver, Vonage};
 
@@ -52,10 +54,16 @@ async fn a_person_signs_in_once_and_the_manager_refreshes_from_then_on() {
         .unwrap();
     let request = account.authorization_request();
 
-    let waiting = tokio::spawn(receiver.wait(Duration::from_secs(10)));
+    let (state, name) = (request.state().clone(), account.account_key().to_string());
+    let waiting = tokio::spawn(async move {
+        receiver
+            .wait_for(&state, &name, Duration::from_secs(10))
+            .await
+    });
     let (status, page) = browse(request.url().as_str()).await;
     assert_eq!(status, 200);
-    assert!(page.contains("You may close this tab"), "{page}");
+    assert!(page.contains("You are signed in as"), "{page}");
+    assert!(page.contains(account.account_key().as_str()), "{page}");
     let callback = waiting.await.unwrap().unwrap();
     let store = MemoryStore::new();
     let manager = TokenManager::builder(account.clone(), store.clone())
@@ -111,7 +119,7 @@ async fn a_denied_sign_in_comes_back_as_the_servers_refusal() {
     let waiting = tokio::spawn(receiver.wait(Duration::from_secs(10)));
     let (status, page) = browse(request.url().as_str()).await;
     assert_eq!(status, 200);
-    assert!(page.contains("did not complete"), "{page}");
+    assert!(page.contains("declined"), "{page}");
     let error = waiting.await.unwrap().unwrap_err();
     assert_eq!(
         error.refusal().map(|r| r.code()),
@@ -173,4 +181,88 @@ fn a_dpop_sign_in_names_its_keys_thumbprint_in_the_authorization_request() {
     assert_eq!(jkt, vec![key.thumbprint().to_owned()]);
     let plain = account.authorization_request();
     assert!(!plain.url().query_pairs().any(|(k, _)| k == "dpop_jkt"));
+}
+
+/// GETs `url` and returns the status, the headers and the body.
+async fn fetch(url: &str) -> (u16, reqwest::header::HeaderMap, String) {
+    let client = authkit_core::http_client_builder()
+        .unwrap()
+        .build()
+        .unwrap();
+    let response = client.get(url).send().await.unwrap();
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    (status, headers, response.text().await.unwrap())
+}
+
+fn assert_inert(headers: &reqwest::header::HeaderMap) {
+    assert_eq!(headers["cache-control"], "no-store");
+    assert_eq!(headers["referrer-policy"], "no-referrer");
+    let csp = headers["content-security-policy"].to_str().unwrap();
+    assert!(csp.starts_with("default-src 'none'"), "{csp}");
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+}
+
+#[tokio::test]
+async fn a_response_to_another_sign_in_is_refused_with_a_page_that_says_so() {
+    let receiver = LoopbackReceiver::bind("http://127.0.0.1:0/callback")
+        .await
+        .unwrap();
+    let base = receiver.redirect_uri().to_owned();
+    let state = authkit_core::State::generate();
+    let waiting = tokio::spawn(async move {
+        receiver
+            .wait_for(&state, "vonage:key:desk", Duration::from_secs(10))
+            .await
+    });
+    // A stray request first: 404, and the receiver keeps waiting.
+    let (status, headers, _) = fetch(&base.replace("/callback", "/favicon.ico")).await;
+    assert_eq!(status, 404);
+    assert_inert(&headers);
+    let (status, headers, page) =
+        fetch(&format!("{base}?code=stolen-code&state=forged-state-9f2c")).await;
+    assert_eq!(status, 400);
+    assert_inert(&headers);
+    assert!(
+        page.contains("does not belong to the sign-in in progress"),
+        "{page}"
+    );
+    assert!(
+        !page.contains("stolen-code") && !page.contains("forged-state-9f2c"),
+        "{page}"
+    );
+    let err = waiting.await.unwrap().unwrap_err();
+    assert!(matches!(err, Error::SignInRequired { .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_providers_error_is_shown_escaped_and_returned_as_its_refusal() {
+    let receiver = LoopbackReceiver::bind("http://127.0.0.1:0/callback")
+        .await
+        .unwrap();
+    let base = receiver.redirect_uri().to_owned();
+    let state = authkit_core::State::generate();
+    let sent_state = state.as_str().to_owned();
+    let waiting = tokio::spawn(async move {
+        receiver
+            .wait_for(&state, "vonage:key:desk", Duration::from_secs(10))
+            .await
+    });
+    let url = format!(
+        "{base}?error=server_error&error_description=%3Cscript%3Ealert(1)%3C%2Fscript%3E+maintenance&state={sent_state}"
+    );
+    let (status, headers, page) = fetch(&url).await;
+    assert_eq!(status, 200);
+    assert_inert(&headers);
+    assert!(
+        page.contains("&lt;script&gt;alert(1)&lt;/script&gt; maintenance"),
+        "{page}"
+    );
+    assert!(!page.contains("<script>"), "{page}");
+    assert!(!page.contains(&sent_state), "the state is on the page");
+    let err = waiting.await.unwrap().unwrap_err();
+    assert_eq!(
+        err.refusal().map(|r| r.code().as_str().to_owned()),
+        Some("server_error".to_owned())
+    );
 }

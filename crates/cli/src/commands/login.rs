@@ -43,7 +43,11 @@ pub async fn vonage(args: VonageLoginArgs, store: Store) -> Result<(), Failure> 
     if !args.no_browser && webbrowser::open(request.url().as_str()).is_err() {
         eprintln!("(No browser could be opened; open the URL yourself.)");
     }
-    let waiting = receiver.wait(Duration::from_secs(args.timeout));
+    let waiting = receiver.wait_for(
+        request.state(),
+        account.account_key().as_str(),
+        Duration::from_secs(args.timeout),
+    );
     let callback = if std::io::stderr().is_terminal() {
         with_spinner(waiting).await?
     } else {
