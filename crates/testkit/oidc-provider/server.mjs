@@ -81,6 +81,18 @@ const clients = [
     return client;
   }),
   {
+    // A native app signing in through the browser to a loopback receiver
+    // (RFC 8252 §7.3: any port on 127.0.0.1), as `authkit login` does.
+    client_id: 'authkit-browser',
+    client_secret: 'authkit-test-secret',
+    application_type: 'native',
+    token_endpoint_auth_method: 'client_secret_basic',
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    redirect_uris: ['http://127.0.0.1/callback'],
+    scope: 'openid offline_access',
+  },
+  {
     // A public client whose access tokens must be DPoP-bound (RFC 9449).
     client_id: 'authkit-dpop',
     token_endpoint_auth_method: 'none',
