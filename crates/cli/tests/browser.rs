@@ -238,6 +238,25 @@ async fn a_person_signs_in_in_a_browser_and_the_account_then_serves_tokens() {
         .map(|(_, v)| v.into_owned())
         .expect("a code in the redirect");
     assert!(!source.contains(&code), "the code is on the page");
+    // The page's Content-Security-Policy is in force: nothing may load.
+    let violated = browser
+        .execute(
+            "return new Promise(resolve => {
+                document.addEventListener('securitypolicyviolation', e => resolve(e.effectiveDirective));
+                const probe = new Image();
+                probe.src = 'http://127.0.0.1:9/probe.png';
+                document.body.appendChild(probe);
+                setTimeout(() => resolve('nothing blocked'), 3000);
+            });",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        violated,
+        serde_json::json!("img-src"),
+        "the CSP did not block a load"
+    );
     browser.close().await.unwrap();
     assert_eq!(exit_code(child).await, 0, "authkit login failed");
 
