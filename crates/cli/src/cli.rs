@@ -32,7 +32,19 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Print a valid access token (and only it) on stdout, signing in or refreshing as needed.
+    ///
+    ///   authkit token voipex --username me@example.com
+    ///   authkit token vonage --client-id KEY --json | jq -r .expires_at
+    ///   authkit token vonage --client-id KEY --force-refresh
     Token {
+        /// Print JSON instead: the token, its type, its expiry (RFC 3339 and
+        /// seconds left, and whether the server stated it), its scopes and
+        /// the account.
+        #[arg(long, global = true)]
+        json: bool,
+        /// Get a new token from the server even if the stored one is fresh.
+        #[arg(long, global = true)]
+        force_refresh: bool,
         /// The provider.
         #[command(subcommand)]
         provider: TokenProvider,
@@ -48,6 +60,13 @@ pub enum Command {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
+    },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    ///
+    ///   authkit completions bash > ~/.local/share/bash-completion/completions/authkit
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
     },
     /// Forget an account's tokens.
     Logout {

@@ -56,15 +56,30 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<(), Failure> {
+    if let Command::Completions { shell } = cli.command {
+        let mut command = <Cli as clap::CommandFactory>::command();
+        clap_complete::generate(shell, &mut command, "authkit", &mut std::io::stdout());
+        return Ok(());
+    }
     let store = commands::open_store(cli.store)?;
     match cli.command {
-        Command::Token { provider } => {
+        Command::Token {
+            provider,
+            json,
+            force_refresh,
+        } => {
             let provider = match provider {
                 TokenProvider::Voipex(args) => commands::token::voipex(args)?,
                 TokenProvider::Vonage(args) => commands::token::vonage(args)?,
             };
-            commands::token::print_token(provider, store).await
+            let output = commands::token::Output {
+                json,
+                force_refresh,
+            };
+            commands::token::print_token(provider, store, output).await
         }
+        // Answered above, without opening the store.
+        Command::Completions { .. } => Ok(()),
         Command::Login {
             provider: LoginProvider::Vonage(args),
         } => commands::login::vonage(args, store).await,

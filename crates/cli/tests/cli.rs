@@ -482,3 +482,63 @@ async fn with_a_store_key_the_token_files_are_sealed() {
     assert!(stderr(&output).contains("sealed"), "{}", stderr(&output));
     assert_eq!(std::fs::read(files[0].path()).unwrap(), on_disk);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_json_says_what_a_script_needs_and_force_refresh_gets_a_new_token() {
+    let server = keycloak().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut first = voipex_token(dir.path(), &server);
+    first.env("AUTHKIT_PASSWORD", PASSWORD).arg("--json");
+    let output = run(first).await;
+    assert!(output.status.success(), "{}", stderr(&output));
+    let json: serde_json::Value = serde_json::from_str(stdout(&output).trim()).unwrap();
+    let token = json["access_token"].as_str().unwrap().to_owned();
+    assert!(server.is_access_token_active(&AccessToken::new(token.clone())));
+    assert_eq!(json["token_type"], "Bearer");
+    let expires_at = OffsetDateTime::parse(
+        json["expires_at"].as_str().unwrap(),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .expect("an RFC 3339 expiry");
+    let left = json["expires_in"].as_i64().unwrap();
+    assert!(
+        left > 3500 && left <= 3600,
+        "the server grants an hour: {json}"
+    );
+    assert!((expires_at - OffsetDateTime::now_utc()).whole_seconds() <= left + 1);
+    assert_eq!(json["expiry_estimated"], false);
+    assert!(json["scopes"].is_array());
+    assert!(
+        json["account"]
+            .as_str()
+            .unwrap()
+            .starts_with("voipex:me@example.com#")
+    );
+    assert_no_secrets(&stdout(&output), &server, Some(&token));
+
+    // The stored token is fresh; --force-refresh still gets a new one, with
+    // no password (a refresh).
+    let mut again = voipex_token(dir.path(), &server);
+    again.arg("--force-refresh");
+    let output = run(again).await;
+    assert!(output.status.success(), "{}", stderr(&output));
+    let fresh = stdout(&output).trim().to_owned();
+    assert_ne!(fresh, token);
+    assert!(server.is_access_token_active(&AccessToken::new(fresh)));
+}
+
+#[tokio::test]
+async fn completions_are_generated_for_every_shell() {
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut command = authkit(dir.path());
+        command.args(["completions", shell]);
+        let output = run(command).await;
+        assert!(output.status.success(), "{shell}: {}", stderr(&output));
+        let script = stdout(&output);
+        assert!(
+            script.contains("authkit") && script.contains("logout"),
+            "{shell}"
+        );
+    }
+}

@@ -13,11 +13,49 @@ use crate::deferred::{Deferred, NeedsBrowser};
 use crate::exit::Failure;
 use crate::secrets::{PasswordSource, client_secret};
 
-/// Prints the access token and a newline on stdout, nothing else.
-pub async fn print_token(provider: Arc<dyn TokenProvider>, store: Store) -> Result<(), Failure> {
+/// How `token` prints.
+#[derive(Debug, Clone, Copy)]
+pub struct Output {
+    /// JSON instead of the bare token.
+    pub json: bool,
+    /// A new token even if the stored one is fresh.
+    pub force_refresh: bool,
+}
+
+/// Prints the access token and a newline on stdout, nothing else (or, with
+/// `--json`, one JSON object).
+pub async fn print_token(
+    provider: Arc<dyn TokenProvider>,
+    store: Store,
+    output: Output,
+) -> Result<(), Failure> {
     let manager = TokenManager::new(provider, store);
-    let token = manager.access_token().await?;
-    println!("{}", token.expose_secret());
+    let mut token = manager.access_token().await?;
+    if output.force_refresh {
+        // Reported as refused: the next call gets a new one from the server.
+        manager.invalidate_token(&token);
+        token = manager.access_token().await?;
+    }
+    if !output.json {
+        println!("{}", token.expose_secret());
+        return Ok(());
+    }
+    let set = manager.token_set().await?;
+    let now = time::OffsetDateTime::now_utc();
+    let expires_at = set
+        .expires_at()
+        .format(&time::format_description::well_known::Rfc3339)
+        .map_err(|e| Error::Internal(format!("cannot format the expiry: {e}")))?;
+    let json = serde_json::json!({
+        "access_token": token.expose_secret(),
+        "token_type": set.token_type().as_str(),
+        "expires_at": expires_at,
+        "expires_in": (set.expires_at() - now).whole_seconds().max(0),
+        "expiry_estimated": set.expiry_estimated(),
+        "scopes": set.granted_scopes().iter().collect::<Vec<_>>(),
+        "account": manager.account_key().as_str(),
+    });
+    println!("{json}");
     Ok(())
 }
 
