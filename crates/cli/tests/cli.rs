@@ -357,7 +357,8 @@ async fn browser_sign_in_then_tokens_then_status_then_logout() {
         .text()
         .await
         .unwrap();
-    assert!(page.contains("You may close this tab"), "{page}");
+    assert!(page.contains("You are signed in as"), "{page}");
+    assert!(page.contains("vonage:consumer-key:default#"), "{page}");
     let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
         .await
         .unwrap();
