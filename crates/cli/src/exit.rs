@@ -3,7 +3,7 @@
 use std::fmt;
 use std::process::ExitCode;
 
-use authkit_core::{Error, StoreError};
+use authkit_core::{ConfigErrorKind, Error, ErrorCode, GrantKind, StoreError};
 
 /// What went wrong, classified for the exit code.
 #[derive(Debug)]
@@ -32,14 +32,50 @@ impl Failure {
     }
 }
 
+impl Failure {
+    /// The next step for the person reading the line, by kind of failure.
+    fn next_step(&self) -> Option<&'static str> {
+        let Failure::Auth(error) = self else {
+            return None;
+        };
+        Some(match error {
+            Error::Refused(refusal) => match refusal.code() {
+                ErrorCode::InvalidClient | ErrorCode::UnauthorizedClient => {
+                    "check --client-id, and for a confidential client the secret in AUTHKIT_CLIENT_SECRET"
+                }
+                ErrorCode::InvalidGrant if refusal.grant() == &GrantKind::Password => {
+                    "check --username and the password (AUTHKIT_PASSWORD, --password-stdin or the prompt)"
+                }
+                ErrorCode::InvalidScope => "check --scope",
+                _ => return None,
+            },
+            Error::Config(config) if config.kind() == ConfigErrorKind::NotATokenEndpoint => {
+                "check --base-url or --token-url"
+            }
+            Error::Transient(_) => "the server or the network failed; trying again later may work",
+            Error::Protocol(_) => {
+                "the server did not answer as an OAuth server; check --base-url or --token-url"
+            }
+            Error::Store(_) | Error::UnsavedRotation { .. } => {
+                "check the store's directory (--store or AUTHKIT_STORE)"
+            }
+            _ => return None,
+        })
+    }
+}
+
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Failure::Usage(message) => write!(f, "authkit: {message}"),
+            Failure::Usage(message) => write!(f, "authkit: {message}")?,
             Failure::Auth(Error::SignInRequired { reason }) => {
-                write!(f, "authkit: sign in again: {reason}")
+                write!(f, "authkit: sign in again: {reason}")?
             }
-            Failure::Auth(error) => write!(f, "authkit: {error}"),
+            Failure::Auth(error) => write!(f, "authkit: {error}")?,
+        }
+        match self.next_step() {
+            Some(step) => write!(f, " ({step})"),
+            None => Ok(()),
         }
     }
 }

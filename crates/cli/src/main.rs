@@ -93,7 +93,9 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             if existed {
                 eprintln!("Signed out: {key}");
             } else {
-                eprintln!("No stored tokens for {key}");
+                eprintln!(
+                    "No stored tokens for {key} (`authkit status` lists the stored accounts)"
+                );
             }
             Ok(())
         }

@@ -185,6 +185,10 @@ async fn each_failure_class_has_its_exit_code_and_one_line() {
     );
     assert!(stdout(&output).is_empty());
     assert!(!message.contains("wrong password"));
+    assert!(
+        message.contains("check --username"),
+        "no next step: {message}"
+    );
 
     // 2: configuration (no password available, stdin not a terminal), usage, plain http.
     let output = run(voipex_token(dir.path(), &server)).await;
@@ -222,6 +226,11 @@ async fn each_failure_class_has_its_exit_code_and_one_line() {
         "{}",
         stderr(&output)
     );
+    assert!(
+        stderr(&output).contains("check --base-url or --token-url"),
+        "no next step: {}",
+        stderr(&output)
+    );
 
     // 4: the server failed, or nobody listens.
     server.inject_n(Fault::ServerError(503), 10);
@@ -230,6 +239,7 @@ async fn each_failure_class_has_its_exit_code_and_one_line() {
     let output = run(failing).await;
     assert_eq!(output.status.code(), Some(4), "{}", stderr(&output));
     assert!(stderr(&output).contains("503"));
+    assert!(stderr(&output).contains("trying again later may work"));
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
