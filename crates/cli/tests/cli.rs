@@ -408,6 +408,7 @@ async fn browser_sign_in_then_tokens_then_status_then_logout() {
     );
     assert_eq!(accounts[0]["provider"], "vonage");
     assert!(accounts[0]["access_token_expires_in"].as_i64().unwrap() > 3000);
+    assert_eq!(accounts[0]["access_token_expiry_estimated"], false);
     assert!(accounts[0]["refresh_token_expires_in"].as_i64().unwrap() > 6 * 86400);
     assert_no_secrets(&stdout(&output), &server, None);
 
@@ -552,4 +553,51 @@ async fn completions_are_generated_for_every_shell() {
             "{shell}"
         );
     }
+}
+
+#[tokio::test]
+async fn status_is_an_aligned_table_that_marks_estimated_lifetimes() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = FileStore::open(dir.path()).unwrap();
+    let binding = authkit_core::Binding::new(
+        &url::Url::parse("https://auth.example.com/token").unwrap(),
+        authkit_core::ClientId::new("app"),
+    );
+    let now = OffsetDateTime::now_utc();
+    for (name, estimated) in [
+        ("example:short", false),
+        ("example:a-much-longer-name", true),
+    ] {
+        let set = TokenSet::new(
+            AccessToken::new(format!("at-{name}")),
+            now,
+            now + time::Duration::minutes(30),
+        )
+        .with_expiry_estimated(estimated)
+        .with_binding(binding.clone());
+        save(&store, &binding.account_key(name), &set)
+            .await
+            .unwrap();
+    }
+    let mut status = authkit(dir.path());
+    status.arg("status");
+    let output = run(status).await;
+    assert!(output.status.success(), "{}", stderr(&output));
+    let table = stdout(&output);
+    let lines: Vec<&str> = table.lines().collect();
+    let header = lines[0].find("ACCESS TOKEN").unwrap();
+    for row in &lines[1..3] {
+        let at = row.find("29 min").unwrap();
+        let start = if row[..at].ends_with('~') { at - 1 } else { at };
+        assert_eq!(start, header, "misaligned:\n{table}");
+    }
+    let estimated = lines
+        .iter()
+        .find(|l| l.contains("a-much-longer-name"))
+        .unwrap();
+    assert!(estimated.contains("~29 min"), "{table}");
+    let stated = lines.iter().find(|l| l.contains("example:short")).unwrap();
+    assert!(!stated.contains('~'), "{table}");
+    assert!(table.contains("did not say how long"), "{table}");
+    assert!(!table.contains("at-example"), "a token in the table");
 }

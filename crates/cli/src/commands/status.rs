@@ -12,6 +12,8 @@ struct Row {
     key: AccountKey,
     provider: String,
     access_expires_in: Option<i64>,
+    /// The server did not say how long the access token lives.
+    access_estimated: bool,
     refresh_expires_in: Option<i64>,
     has_refresh_token: bool,
     problem: Option<String>,
@@ -30,6 +32,7 @@ pub async fn run(store: Store, as_json: bool) -> Result<(), Failure> {
         let row = match loaded.await {
             Ok(Some(tokens)) => Row {
                 access_expires_in: Some((tokens.expires_at() - now).whole_seconds()),
+                access_estimated: tokens.expiry_estimated(),
                 refresh_expires_in: tokens
                     .refresh_expires_at()
                     .map(|at| (at - now).whole_seconds()),
@@ -43,6 +46,7 @@ pub async fn run(store: Store, as_json: bool) -> Result<(), Failure> {
                 key,
                 provider,
                 access_expires_in: None,
+                access_estimated: false,
                 refresh_expires_in: None,
                 has_refresh_token: false,
                 problem: Some(error.to_string()),
@@ -59,6 +63,7 @@ pub async fn run(store: Store, as_json: bool) -> Result<(), Failure> {
                     "key": r.key.as_str(),
                     "provider": r.provider,
                     "access_token_expires_in": r.access_expires_in,
+                    "access_token_expiry_estimated": r.access_estimated,
                     "refresh_token": r.has_refresh_token,
                     "refresh_token_expires_in": r.refresh_expires_in,
                     "problem": r.problem,
@@ -84,13 +89,24 @@ pub async fn run(store: Store, as_json: bool) -> Result<(), Failure> {
         .max()
         .unwrap_or(0)
         .max("ACCOUNT".len());
+    let provider_width = rows
+        .iter()
+        .map(|r| r.provider.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max("PROVIDER".len());
     println!(
-        "{:<width$}  {:<8} {:<16} {:<16}",
+        "{:<width$}  {:<provider_width$}  {:<16} {:<16}",
         "ACCOUNT", "PROVIDER", "ACCESS TOKEN", "REFRESH TOKEN"
     );
+    let mut any_estimate = false;
     for r in rows {
         let access = match (&r.problem, r.access_expires_in) {
             (Some(_), _) => "unreadable".to_owned(),
+            (None, Some(s)) if r.access_estimated && s > 0 => {
+                any_estimate = true;
+                format!("~{}", describe(s))
+            }
             (None, Some(s)) => describe(s),
             (None, None) => "-".to_owned(),
         };
@@ -100,12 +116,15 @@ pub async fn run(store: Store, as_json: bool) -> Result<(), Failure> {
             (true, None) => "no expiry known".to_owned(),
         };
         println!(
-            "{:<width$}  {:<8} {:<16} {:<16}",
+            "{:<width$}  {:<provider_width$}  {:<16} {:<16}",
             r.key.as_str(),
             r.provider,
             access,
             refresh
         );
+    }
+    if any_estimate {
+        println!("~ the server did not say how long the token lives; this is authkit's estimate");
     }
     Ok(())
 }
