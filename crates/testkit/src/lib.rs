@@ -24,6 +24,7 @@ pub mod support;
 pub use scripted::{Scripted, ScriptedTransport, SentForm};
 
 pub use server::{
-    ClientAuthUsed, ClientKind, Fault, LoggedRequest, MockAuthServer, MockAuthServerBuilder,
-    MockClient, Outcome, RefreshPolicy, RequestLog, ResponseStyle,
+    ClientAuthUsed, ClientKind, ErrorShape, Fault, GrantAnswer, GrantHandler, GrantRequest,
+    LoggedRequest, MockAuthServer, MockAuthServerBuilder, MockClient, Outcome, RefreshPolicy,
+    RequestLog, ResponseStyle,
 };

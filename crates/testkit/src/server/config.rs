@@ -145,6 +145,9 @@ pub(crate) struct ServerConfig {
     pub(crate) style: ResponseStyle,
     pub(crate) invalid_grant_status: u16,
     pub(crate) protected_resources: Vec<String>,
+    pub(crate) custom_grants: super::custom::CustomGrants,
+    pub(crate) extra_fields: serde_json::Map<String, serde_json::Value>,
+    pub(crate) error_shape: super::custom::ErrorShape,
 }
 
 impl Default for ServerConfig {
@@ -161,6 +164,9 @@ impl Default for ServerConfig {
             style: ResponseStyle::Plain,
             invalid_grant_status: 400,
             protected_resources: Vec::new(),
+            custom_grants: Default::default(),
+            extra_fields: Default::default(),
+            error_shape: Default::default(),
         }
     }
 }

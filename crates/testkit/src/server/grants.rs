@@ -24,16 +24,16 @@ pub(crate) enum Reply {
     Tokens(Value),
     Error {
         status: u16,
-        code: &'static str,
+        code: String,
         description: String,
     },
 }
 
 impl Reply {
-    fn error(status: u16, code: &'static str, description: impl Into<String>) -> Self {
+    fn error(status: u16, code: &str, description: impl Into<String>) -> Self {
         Reply::Error {
             status,
-            code,
+            code: code.to_owned(),
             description: description.into(),
         }
     }
@@ -69,7 +69,7 @@ impl State {
             scope: request.form.get("scope").cloned(),
             outcome: match &reply {
                 Reply::Tokens(_) => Outcome::Issued,
-                Reply::Error { code, .. } => Outcome::Refused((*code).to_owned()),
+                Reply::Error { code, .. } => Outcome::Refused(code.clone()),
             },
         });
         reply
@@ -90,7 +90,41 @@ impl State {
                 "Public clients cannot use client credentials",
             ),
             "" => Reply::error(400, "invalid_request", "Missing grant_type"),
-            _ => Reply::error(400, "unsupported_grant_type", "Unsupported grant_type"),
+            other => match self.config.custom_grants.get(other).cloned() {
+                Some(handler) => self.custom(handler.as_ref(), client, request),
+                None => Reply::error(400, "unsupported_grant_type", "Unsupported grant_type"),
+            },
+        }
+    }
+
+    fn custom(
+        &mut self,
+        handler: &dyn super::custom::GrantHandler,
+        client: &MockClient,
+        request: &TokenRequest,
+    ) -> Reply {
+        let answer = handler.handle(&super::custom::GrantRequest {
+            form: &request.form,
+            client_id: &client.id,
+        });
+        match answer {
+            super::custom::GrantAnswer::Tokens {
+                user,
+                scope,
+                refresh,
+            } => {
+                let family = refresh.then(|| self.new_family());
+                Reply::Tokens(self.issue(user.as_deref(), &client.id, &scope, family))
+            }
+            super::custom::GrantAnswer::Refuse {
+                status,
+                code,
+                description,
+            } => Reply::Error {
+                status,
+                code,
+                description,
+            },
         }
     }
 
@@ -216,7 +250,11 @@ impl State {
     ) -> Result<(MockClient, ClientAuthUsed), (Reply, ClientAuthUsed)> {
         let invalid = |used| {
             (
-                Reply::error(401, "invalid_client", "Invalid client credentials"),
+                Reply::error(
+                    self.config.error_shape.invalid_client_status,
+                    "invalid_client",
+                    "Invalid client credentials",
+                ),
                 used,
             )
         };

@@ -12,6 +12,7 @@
 
 mod authorize;
 mod config;
+mod custom;
 mod faults;
 mod grants;
 mod log;
@@ -28,6 +29,7 @@ use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer};
 
 pub use config::{ClientKind, MockClient, RefreshPolicy, ResponseStyle};
+pub use custom::{ErrorShape, GrantAnswer, GrantHandler, GrantRequest};
 pub use faults::Fault;
 pub use log::{ClientAuthUsed, LoggedRequest, Outcome, RequestLog};
 
@@ -253,6 +255,63 @@ impl MockAuthServerBuilder {
     /// or 401 (older Keycloak).
     pub fn invalid_grant_status(mut self, status: u16) -> Self {
         self.config.invalid_grant_status = status;
+        self
+    }
+
+    /// Answers the grant `grant_type`, which the server does not know, with
+    /// `handler`: it sees the form and the authenticated client, and answers
+    /// tokens (which the server then knows) or a refusal. A client restricted
+    /// with [`MockClient::allow_grants`] must list it; it is refused
+    /// `unauthorized_client` before the handler runs otherwise.
+    ///
+    /// ```
+    /// use authkit_testkit::{GrantAnswer, GrantRequest, MockAuthServer, MockClient};
+    ///
+    /// let builder = MockAuthServer::builder()
+    ///     .client(MockClient::basic("svc", "s3cret", authkit_core::BasicEncoding::FormUrlEncoded).allow_grants(["urn:example:sso"]))
+    ///     .grant_handler("urn:example:sso", |request: &GrantRequest<'_>| {
+    ///         match request.form.get("sso_ticket").map(String::as_str) {
+    ///             Some("good-ticket") => GrantAnswer::Tokens {
+    ///                 user: Some("ann".into()),
+    ///                 scope: "api".into(),
+    ///                 refresh: true,
+    ///             },
+    ///             _ => GrantAnswer::Refuse {
+    ///                 status: 400,
+    ///                 code: "invalid_grant".into(),
+    ///                 description: "Bad ticket".into(),
+    ///             },
+    ///         }
+    ///     });
+    /// # let _ = builder;
+    /// ```
+    pub fn grant_handler(
+        mut self,
+        grant_type: impl Into<String>,
+        handler: impl GrantHandler + 'static,
+    ) -> Self {
+        self.config
+            .custom_grants
+            .0
+            .push((grant_type.into(), Arc::new(handler)));
+        self
+    }
+
+    /// Adds `name: value` to every success response (a provider's extra
+    /// fields: `session_state`, `instance_url`, ...).
+    pub fn extra_response_field(
+        mut self,
+        name: impl Into<String>,
+        value: serde_json::Value,
+    ) -> Self {
+        self.config.extra_fields.insert(name.into(), value);
+        self
+    }
+
+    /// Shapes error bodies: the description's field and `invalid_client`'s
+    /// status.
+    pub fn error_shape(mut self, shape: ErrorShape) -> Self {
+        self.config.error_shape = shape;
         self
     }
 

@@ -52,15 +52,29 @@ impl Respond for TokenResponder {
             }
         }
         let response = match state.token(&token_request) {
-            Reply::Tokens(body) => ResponseTemplate::new(200)
-                .insert_header("Cache-Control", "no-store")
-                .set_body_json(body),
+            Reply::Tokens(mut body) => {
+                if let Some(fields) = body.as_object_mut() {
+                    for (name, value) in &state.config.extra_fields {
+                        fields.insert(name.clone(), value.clone());
+                    }
+                }
+                ResponseTemplate::new(200)
+                    .insert_header("Cache-Control", "no-store")
+                    .set_body_json(body)
+            }
             Reply::Error {
                 status,
                 code,
                 description,
-            } => ResponseTemplate::new(status)
-                .set_body_json(json!({"error": code, "error_description": description})),
+            } => {
+                let mut body = serde_json::Map::new();
+                body.insert("error".into(), json!(code));
+                body.insert(
+                    state.config.error_shape.description_field.clone(),
+                    json!(description),
+                );
+                ResponseTemplate::new(status).set_body_json(serde_json::Value::Object(body))
+            }
         };
         match delay {
             Some(d) => response.set_delay(d),

@@ -1,0 +1,123 @@
+//! The mock server extended without editing it: a custom grant's handler,
+//! extra success fields, and the shape of error bodies, seen through the
+//! core's token endpoint as an adapter would see them.
+
+use authkit_core::{
+    BasicEncoding, ClientAuth, Error, ErrorCode, FormParam, GrantType, TokenEndpoint,
+};
+use authkit_testkit::{ErrorShape, GrantAnswer, GrantRequest, MockAuthServer, MockClient};
+use serde_json::json;
+
+/// A grant the core does not ship: trade an SSO ticket for tokens.
+#[derive(Debug)]
+struct SsoTicket(&'static str);
+
+impl GrantType for SsoTicket {
+    fn grant_type(&self) -> &str {
+        "urn:example:sso-ticket"
+    }
+    fn parameters(&self) -> Vec<FormParam> {
+        vec![FormParam::secret("ticket", self.0)]
+    }
+}
+
+async fn server(shape: ErrorShape) -> MockAuthServer {
+    MockAuthServer::builder()
+        .client(
+            MockClient::basic("svc", "s3cret", BasicEncoding::FormUrlEncoded)
+                .allow_grants(["urn:example:sso-ticket"]),
+        )
+        .grant_handler(
+            "urn:example:sso-ticket",
+            |request: &GrantRequest<'_>| match request.form.get("ticket").map(String::as_str) {
+                Some("good") if request.client_id == "svc" => GrantAnswer::Tokens {
+                    user: Some("ann".into()),
+                    scope: "api".into(),
+                    refresh: true,
+                },
+                _ => GrantAnswer::Refuse {
+                    status: 400,
+                    code: "invalid_grant".into(),
+                    description: "The ticket is not valid".into(),
+                },
+            },
+        )
+        .extra_response_field("instance_url", json!("https://eu1.example.com"))
+        .error_shape(shape)
+        .start()
+        .await
+}
+
+fn endpoint(server: &MockAuthServer, secret: &str) -> TokenEndpoint {
+    TokenEndpoint::builder(server.token_url())
+        .client_auth(ClientAuth::basic("svc", secret))
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_custom_grants_handler_issues_tokens_the_server_then_knows() {
+    let server = server(ErrorShape::default()).await;
+    let tokens = endpoint(&server, "s3cret")
+        .request(&SsoTicket("good"), &server.context())
+        .await
+        .unwrap();
+    assert!(server.is_access_token_active(tokens.access_token()));
+    assert!(tokens.refresh_token().is_some());
+    assert_eq!(tokens.scopes(), Some(&["api".to_owned()][..]));
+    assert_eq!(
+        tokens.extra().get("instance_url"),
+        Some(&json!("https://eu1.example.com"))
+    );
+}
+
+#[tokio::test]
+async fn a_custom_grants_refusal_and_the_error_shape_reach_the_classifier() {
+    let shape = ErrorShape {
+        description_field: "error_message".into(),
+        invalid_client_status: 400,
+    };
+    let server = server(shape).await;
+    let err = endpoint(&server, "s3cret")
+        .request(&SsoTicket("bad"), &server.context())
+        .await
+        .unwrap_err();
+    let Error::Refused(refusal) = err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(refusal.code(), &ErrorCode::InvalidGrant);
+    assert_eq!(refusal.description(), Some("The ticket is not valid"));
+    assert!(refusal.fields().contains_key("error_message"));
+
+    let err = endpoint(&server, "wrong")
+        .request(&SsoTicket("good"), &server.context())
+        .await
+        .unwrap_err();
+    let Error::Refused(refusal) = err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(refusal.code(), &ErrorCode::InvalidClient);
+    assert_eq!(refusal.status(), 400);
+}
+
+#[tokio::test]
+async fn a_client_not_allowed_the_custom_grant_is_refused_before_the_handler() {
+    let server = MockAuthServer::builder()
+        .client(
+            MockClient::basic("svc", "s3cret", BasicEncoding::FormUrlEncoded)
+                .allow_grants(["client_credentials"]),
+        )
+        .grant_handler("urn:example:sso-ticket", |_: &GrantRequest<'_>| {
+            panic!("the handler ran for a client without the grant")
+        })
+        .start()
+        .await;
+    let err = endpoint(&server, "s3cret")
+        .request(&SsoTicket("good"), &server.context())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Refused(r) if r.code() == &ErrorCode::UnauthorizedClient),
+        "{err:?}"
+    );
+}
