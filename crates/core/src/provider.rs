@@ -229,10 +229,8 @@ impl TokenProvider for GenericProvider {
         cx: &RequestContext,
     ) -> Result<TokenSet, Error> {
         let resources: Vec<String> = self.binding.resources().map(str::to_owned).collect();
-        let grant = RefreshTokenGrant::new(refresh_token.clone())
-            .with_scopes(self.refresh_scopes.clone())
-            .with_resources(&resources);
-        self.endpoint.request(&grant, cx).await
+        self.refresh_for(refresh_token, &resources, &self.refresh_scopes, cx)
+            .await
     }
 
     async fn refresh_for(
