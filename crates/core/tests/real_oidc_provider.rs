@@ -10,17 +10,10 @@
 use authkit_core::{
     AssertionAudience, AssertionKey, ClientAssertion, ClientAuth, ClientCredentialsGrant,
     DeviceAuthorization, Discovery, EndpointSettings, Error, ErrorCode, ExposeSecret,
-    GenericProvider, IntrospectionEndpoint, MemoryStore, RefreshTokenGrant, RequestContext,
-    Revocation, ServerMetadata, TokenEndpoint, TokenManager, TokenTypeHint,
+    GenericProvider, MemoryStore, RefreshTokenGrant, RequestContext, Revocation, ServerMetadata,
+    TokenEndpoint, TokenManager, TokenTypeHint,
 };
-use authkit_testkit::oidc_provider::{OidcProvider, test_key};
-
-async fn metadata(server: &OidcProvider) -> std::sync::Arc<ServerMetadata> {
-    Discovery::new(EndpointSettings::new())
-        .metadata(server.issuer())
-        .await
-        .expect("discovery")
-}
+use authkit_testkit::oidc_provider::{OidcProvider, introspect, test_key};
 
 fn endpoint(metadata: &ServerMetadata, auth: ClientAuth) -> TokenEndpoint {
     metadata
@@ -30,32 +23,12 @@ fn endpoint(metadata: &ServerMetadata, auth: ClientAuth) -> TokenEndpoint {
         .expect("endpoint")
 }
 
-/// Introspects `token` as the Basic client, which may introspect any token.
-async fn introspect(
-    metadata: &ServerMetadata,
-    token: &str,
-    hint: TokenTypeHint,
-) -> authkit_core::Introspection {
-    let introspection = IntrospectionEndpoint::new(
-        endpoint(
-            metadata,
-            ClientAuth::basic("authkit-basic", OidcProvider::CLIENT_SECRET),
-        ),
-        metadata.introspection_endpoint().expect("introspection"),
-    )
-    .unwrap();
-    introspection
-        .introspect(token, Some(hint), &RequestContext::default())
-        .await
-        .expect("introspection")
-}
-
 #[tokio::test]
 async fn discovery_reads_the_servers_endpoints_and_refuses_another_issuer() {
     let Some(server) = OidcProvider::start() else {
         return;
     };
-    let m = metadata(&server).await;
+    let m = server.metadata().await;
     assert_eq!(m.issuer(), server.issuer());
     assert_eq!(m.token_endpoint(), Some(server.url("/token").as_str()));
     assert!(m.device_authorization_endpoint().is_some());
@@ -83,7 +56,7 @@ async fn every_client_authentication_method_gets_a_token_the_server_confirms() {
     let Some(server) = OidcProvider::start() else {
         return;
     };
-    let m = metadata(&server).await;
+    let m = server.metadata().await;
     let jwk = |name: &str| {
         AssertionKey::from_jwk(std::str::from_utf8(&test_key(name)).unwrap()).expect("jwk")
     };
@@ -175,7 +148,7 @@ async fn a_wrong_secret_is_refused_as_invalid_client() {
     let Some(server) = OidcProvider::start() else {
         return;
     };
-    let m = metadata(&server).await;
+    let m = server.metadata().await;
     for auth in [
         ClientAuth::basic("authkit-basic", "wrong"),
         ClientAuth::client_secret_jwt(
@@ -206,7 +179,7 @@ async fn device_sign_in_then_one_token_per_resource_from_the_rotating_refresh_to
     let Some(server) = OidcProvider::start() else {
         return;
     };
-    let m = metadata(&server).await;
+    let m = server.metadata().await;
     let endpoint = endpoint(&m, ClientAuth::public("authkit-device"));
     let device =
         DeviceAuthorization::new(endpoint.clone(), m.device_authorization_endpoint().unwrap())
@@ -266,7 +239,7 @@ async fn signing_out_revokes_the_refresh_token_at_the_server() {
     let Some(server) = OidcProvider::start() else {
         return;
     };
-    let m = metadata(&server).await;
+    let m = server.metadata().await;
     let provider = GenericProvider::from_metadata(
         "alice",
         &m,
@@ -312,7 +285,7 @@ async fn a_denied_device_sign_in_is_access_denied() {
     let Some(server) = OidcProvider::start() else {
         return;
     };
-    let m = metadata(&server).await;
+    let m = server.metadata().await;
     let device = DeviceAuthorization::new(
         endpoint(&m, ClientAuth::public("authkit-device")),
         m.device_authorization_endpoint().unwrap(),
@@ -332,7 +305,7 @@ async fn a_revocation_endpoint_that_fails_does_not_stop_the_sign_out() {
     let Some(server) = OidcProvider::start() else {
         return;
     };
-    let m = metadata(&server).await;
+    let m = server.metadata().await;
     let provider = GenericProvider::from_metadata(
         "bob",
         &m,
@@ -360,7 +333,7 @@ async fn resource_managers_share_one_rotating_refresh_token_without_spending_it_
     let Some(server) = OidcProvider::start() else {
         return;
     };
-    let m = metadata(&server).await;
+    let m = server.metadata().await;
     let provider = GenericProvider::from_metadata(
         "carol",
         &m,

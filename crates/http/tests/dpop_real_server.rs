@@ -8,38 +8,10 @@
 //! `AUTHKIT_REQUIRE_REAL_SERVERS=1` (as in CI) it fails instead.
 
 use authkit_core::{
-    ClientAuth, DeviceAuthorization, Discovery, EndpointSettings, ExposeSecret, GenericProvider,
-    IntrospectionEndpoint, MemoryStore, RequestContext, ServerMetadata, TokenManager,
-    TokenTypeHint,
+    ClientAuth, DeviceAuthorization, EndpointSettings, ExposeSecret, GenericProvider, MemoryStore,
+    TokenManager, TokenTypeHint,
 };
-use authkit_testkit::oidc_provider::OidcProvider;
-
-async fn metadata(server: &OidcProvider) -> std::sync::Arc<ServerMetadata> {
-    Discovery::new(EndpointSettings::new())
-        .metadata(server.issuer())
-        .await
-        .expect("discovery")
-}
-
-async fn introspect(
-    metadata: &ServerMetadata,
-    token: &str,
-    hint: TokenTypeHint,
-) -> authkit_core::Introspection {
-    let endpoint = metadata
-        .token_endpoint_builder(ClientAuth::basic(
-            "authkit-basic",
-            OidcProvider::CLIENT_SECRET,
-        ))
-        .unwrap()
-        .build()
-        .unwrap();
-    IntrospectionEndpoint::new(endpoint, metadata.introspection_endpoint().unwrap())
-        .unwrap()
-        .introspect(token, Some(hint), &RequestContext::default())
-        .await
-        .expect("introspection")
-}
+use authkit_testkit::oidc_provider::{OidcProvider, introspect};
 
 /// The userinfo endpoint, called as a stolen token's thief would: the token
 /// alone, with no proof.
@@ -62,7 +34,7 @@ async fn dpop_bound_tokens_are_issued_used_refreshed_and_useless_without_the_key
     let Some(server) = OidcProvider::start() else {
         return;
     };
-    let m = metadata(&server).await;
+    let m = server.metadata().await;
     let provider = GenericProvider::from_metadata(
         "dora",
         &m,

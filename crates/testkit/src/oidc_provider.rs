@@ -133,6 +133,14 @@ impl OidcProvider {
         format!("{}{path}", self.issuer)
     }
 
+    /// The server's metadata, discovered from its issuer.
+    pub async fn metadata(&self) -> std::sync::Arc<authkit_core::ServerMetadata> {
+        authkit_core::Discovery::new(authkit_core::EndpointSettings::new())
+            .metadata(self.issuer())
+            .await
+            .expect("oidc-provider's metadata")
+    }
+
     /// Plays the person at the device verification page: opens
     /// `verification_uri_complete`, confirms the code, signs in as `user`
     /// (or denies when `approve` is false) and follows the redirects to the
@@ -197,6 +205,33 @@ impl OidcProvider {
         let page = browser.submit(&page.url, &form, &fields).await;
         page.body
     }
+}
+
+/// Introspects `token` at the server `metadata` describes, as the Basic
+/// client `authkit-basic` (a confidential client may introspect any token).
+pub async fn introspect(
+    metadata: &authkit_core::ServerMetadata,
+    token: &str,
+    hint: authkit_core::TokenTypeHint,
+) -> authkit_core::Introspection {
+    let endpoint = metadata
+        .token_endpoint_builder(authkit_core::ClientAuth::basic(
+            "authkit-basic",
+            OidcProvider::CLIENT_SECRET,
+        ))
+        .expect("client_secret_basic is accepted")
+        .build()
+        .expect("the token endpoint");
+    authkit_core::IntrospectionEndpoint::new(
+        endpoint,
+        metadata
+            .introspection_endpoint()
+            .expect("an introspection endpoint"),
+    )
+    .expect("the introspection endpoint")
+    .introspect(token, Some(hint), &authkit_core::RequestContext::default())
+    .await
+    .expect("introspection")
 }
 
 /// A cookie-keeping HTTP client that follows redirects, as a browser would.
