@@ -8,6 +8,8 @@ use http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
 use http::{HeaderMap, HeaderValue, StatusCode};
 use url::Url;
 
+use crate::decision::{Verdict, verdict};
+
 /// What one request sends.
 pub(crate) struct Credentials {
     pub(crate) token: AccessToken,
@@ -58,9 +60,55 @@ pub(crate) fn credentials_for(
     })
 }
 
+/// Why a response calls for the one replay.
+pub(crate) enum Replay {
+    /// The API wants a DPoP nonce (RFC 9449 §9): the same token, a new proof.
+    Nonce(String),
+    /// The API refused the token: a fresh one.
+    FreshToken,
+}
+
+/// Whether the response calls for a replay, and why.
+pub(crate) fn replay_for(status: StatusCode, headers: &HeaderMap) -> Option<Replay> {
+    if let Some(nonce) = demanded_nonce(status, headers) {
+        return Some(Replay::Nonce(nonce));
+    }
+    (verdict(status, headers) == Verdict::Refused).then_some(Replay::FreshToken)
+}
+
+/// The credentials to replay a `method` request to `url` with, after `sent`
+/// met `replay`; `None` when there is nothing new to send (the manager has
+/// no fresher token than the refused one).
+pub(crate) async fn replay_credentials(
+    manager: &TokenManager,
+    replay: Replay,
+    sent: &Credentials,
+    method: &str,
+    url: &str,
+) -> Result<Option<Credentials>, Error> {
+    match replay {
+        Replay::Nonce(nonce) => {
+            if let Ok(parsed) = Url::parse(url) {
+                manager.remember_dpop_nonce(&parsed, &nonce);
+            }
+            tracing::debug!(account = %manager.account_key(), "the API wants a DPoP nonce; replaying once with it");
+            credentials_for(manager, sent.token.clone(), method, url).map(Some)
+        }
+        Replay::FreshToken => {
+            manager.invalidate_token(&sent.token);
+            let fresh = manager.access_token().await?;
+            if fresh.same_secret(&sent.token) {
+                return Ok(None);
+            }
+            tracing::debug!(account = %manager.account_key(), "the token was refused; replaying once with a fresh one");
+            credentials_for(manager, fresh, method, url).map(Some)
+        }
+    }
+}
+
 /// The nonce a resource server demands (RFC 9449 §9): a 401 whose DPoP
 /// challenge says `use_dpop_nonce`, with a `DPoP-Nonce` header.
-pub(crate) fn demanded_nonce(status: StatusCode, headers: &HeaderMap) -> Option<String> {
+fn demanded_nonce(status: StatusCode, headers: &HeaderMap) -> Option<String> {
     if status != StatusCode::UNAUTHORIZED {
         return None;
     }

@@ -13,8 +13,7 @@ use tracing::Instrument;
 use crate::body::{ReplayBody, try_clone_request};
 use crate::challenge::BearerChallenge;
 use crate::choice::manager_for;
-use crate::credentials::{credentials_for, demanded_nonce};
-use crate::decision::{Verdict, verdict};
+use crate::credentials::{credentials_for, replay_credentials, replay_for};
 
 /// The error of an [`AuthService`]: the inner service's, or the token's
 /// ([`authkit_core::Error`], which it can be downcast to).
@@ -128,32 +127,18 @@ where
             let replay = try_clone_request(&request);
             sent.apply(request.headers_mut());
             let response = inner.call(request).await.map_err(Into::into)?;
-            let nonce = demanded_nonce(response.status(), response.headers());
-            if nonce.is_none() && verdict(response.status(), response.headers()) == Verdict::Accepted {
+            let Some(why) = replay_for(response.status(), response.headers()) else {
                 return Ok(with_challenge(response));
-            }
+            };
             let Some(mut again) = replay else {
                 tracing::debug!(account = %manager.account_key(), "the token was refused; the body cannot be replayed");
                 return Ok(with_challenge(response));
             };
-            let retry = match nonce {
-                // RFC 9449 §9: the same token, a new proof with the nonce.
-                Some(nonce) => {
-                    if let Ok(parsed) = url::Url::parse(&url) {
-                        manager.remember_dpop_nonce(&parsed, &nonce);
-                    }
-                    tracing::debug!(account = %manager.account_key(), "the API wants a DPoP nonce; replaying once with it");
-                    credentials_for(&manager, sent.token.clone(), &method, &url).map_err(Box::new)?
-                }
-                None => {
-                    manager.invalidate_token(&sent.token);
-                    let fresh = manager.access_token().await.map_err(Box::new)?;
-                    if fresh.same_secret(&sent.token) {
-                        return Ok(with_challenge(response));
-                    }
-                    tracing::debug!(account = %manager.account_key(), "the token was refused; replaying once with a fresh one");
-                    credentials_for(&manager, fresh, &method, &url).map_err(Box::new)?
-                }
+            let Some(retry) = replay_credentials(&manager, why, &sent, &method, &url)
+                .await
+                .map_err(Box::new)?
+            else {
+                return Ok(with_challenge(response));
             };
             retry.apply(again.headers_mut());
             futures::future::poll_fn(|cx| inner.poll_ready(cx))

@@ -9,8 +9,7 @@ use tracing::Instrument;
 
 use crate::challenge::BearerChallenge;
 use crate::choice::manager_for;
-use crate::credentials::{credentials_for, demanded_nonce};
-use crate::decision::{Verdict, verdict};
+use crate::credentials::{credentials_for, replay_credentials, replay_for};
 
 /// Attaches `Authorization: Bearer <token>` from a [`TokenManager`] to every
 /// request of a `reqwest_middleware::ClientWithMiddleware`, and replays a
@@ -108,37 +107,20 @@ async fn send_with_token(
     let replay = request.try_clone();
     sent.apply(request.headers_mut());
     let response = next.clone().run(request, extensions).await?;
-    if let Some(nonce) = demanded_nonce(response.status(), response.headers()) {
-        // RFC 9449 §9: the same token, a new proof with the nonce, once.
-        let Some(mut again) = replay else {
-            return Ok(with_challenge(response));
-        };
-        manager.remember_dpop_nonce(again.url(), &nonce);
-        let retry = credentials_for(&manager, sent.token.clone(), &method, &url)
-            .map_err(reqwest_middleware::Error::middleware)?;
-        tracing::debug!(account = %manager.account_key(), "the API wants a DPoP nonce; replaying once with it");
-        retry.apply(again.headers_mut());
-        return next.run(again, extensions).await.map(with_challenge);
-    }
-    if verdict(response.status(), response.headers()) == Verdict::Accepted {
+    let Some(why) = replay_for(response.status(), response.headers()) else {
         return Ok(with_challenge(response));
-    }
+    };
     let Some(mut again) = replay else {
         tracing::debug!(account = %manager.account_key(), "the token was refused; the request has a streaming body and is not replayed");
         return Ok(with_challenge(response));
     };
-    manager.invalidate_token(&sent.token);
-    let fresh = manager
-        .access_token()
+    let Some(retry) = replay_credentials(&manager, why, &sent, &method, &url)
         .await
-        .map_err(reqwest_middleware::Error::middleware)?;
-    if fresh.same_secret(&sent.token) {
-        return Ok(with_challenge(response));
-    }
-    tracing::debug!(account = %manager.account_key(), "the token was refused; replaying once with a fresh one");
-    credentials_for(&manager, fresh, &method, &url)
         .map_err(reqwest_middleware::Error::middleware)?
-        .apply(again.headers_mut());
+    else {
+        return Ok(with_challenge(response));
+    };
+    retry.apply(again.headers_mut());
     let second = next.run(again, extensions).await?;
     Ok(with_challenge(second))
 }
