@@ -4,50 +4,14 @@
 //! managers' providers are in-process stubs and their tokens fresh, so the
 //! difference is the proof: an ES256 signature per request.
 
-use std::time::{Duration, Instant};
+mod support;
 
-use async_trait::async_trait;
-use authkit_core::{
-    AccessToken, AccountKey, Binding, ClientId, DpopKey, Error, MemoryStore, RefreshToken,
-    RequestContext, TokenManager, TokenProvider, TokenSet, TokenType,
-};
+use std::time::Instant;
+
+use authkit_core::{AccessToken, DpopKey, MemoryStore, TokenManager};
 use authkit_http::AuthMiddleware;
 use criterion::{Criterion, criterion_group, criterion_main};
-use wiremock::matchers::method;
-use wiremock::{Mock, MockServer, ResponseTemplate};
-
-/// Issues a long-lived token: DPoP-bound to the context's key when there is
-/// one, Bearer otherwise.
-#[derive(Debug)]
-struct StubProvider(AccountKey, Binding);
-
-#[async_trait]
-impl TokenProvider for StubProvider {
-    fn account_key(&self) -> &AccountKey {
-        &self.0
-    }
-    fn binding(&self) -> &Binding {
-        &self.1
-    }
-    async fn authenticate(&self, cx: &RequestContext) -> Result<TokenSet, Error> {
-        let now = time::OffsetDateTime::now_utc();
-        let set = TokenSet::expiring_in(
-            AccessToken::new("bench-token-0123456789"),
-            now,
-            Duration::from_secs(86400),
-        )
-        .with_binding(self.1.clone());
-        Ok(match cx.dpop() {
-            Some(dpop) => set
-                .with_token_type(TokenType::DPoP)
-                .with_dpop_key(Some(dpop.key().clone())),
-            None => set,
-        })
-    }
-    async fn refresh(&self, _: &RefreshToken, cx: &RequestContext) -> Result<TokenSet, Error> {
-        self.authenticate(cx).await
-    }
-}
+use support::StubProvider;
 
 fn dpop(c: &mut Criterion) {
     let key = DpopKey::generate().expect("key");
@@ -70,32 +34,12 @@ fn dpop(c: &mut Criterion) {
         .enable_all()
         .build()
         .expect("runtime");
-    let server = runtime.block_on(async {
-        let server = MockServer::builder()
-            .disable_request_recording()
-            .start()
-            .await;
-        Mock::given(method("GET"))
-            .respond_with(ResponseTemplate::new(200).set_body_string("{\"ok\":true}"))
-            .mount(&server)
-            .await;
-        server
-    });
+    let server = runtime.block_on(support::api());
     let api = format!("{}/api/me", server.uri());
-    let binding = Binding::new(
-        &url::Url::parse("https://auth.example.com/token").expect("url"),
-        ClientId::new("bench"),
-    );
-    let bearer = TokenManager::new(
-        StubProvider(binding.account_key("bench:bearer"), binding.clone()),
-        MemoryStore::new(),
-    );
-    let bound = TokenManager::builder(
-        StubProvider(binding.account_key("bench:dpop"), binding),
-        MemoryStore::new(),
-    )
-    .dpop()
-    .build();
+    let bearer = TokenManager::new(StubProvider::new("bench:bearer"), MemoryStore::new());
+    let bound = TokenManager::builder(StubProvider::new("bench:dpop"), MemoryStore::new())
+        .dpop()
+        .build();
     let plain = authkit_core::http_client_builder()
         .expect("tls")
         .build()

@@ -4,68 +4,23 @@
 //! difference is the middleware's own work: the manager's hot path, the
 //! request clone kept for a replay, and the response check.
 
+mod support;
+
 use std::time::{Duration, Instant};
 
-use async_trait::async_trait;
-use authkit_core::{
-    AccessToken, AccountKey, Binding, ClientId, Error, MemoryStore, RefreshToken, RequestContext,
-    TokenManager, TokenProvider, TokenSet,
-};
+use authkit_core::{MemoryStore, TokenManager};
 use authkit_http::AuthMiddleware;
 use criterion::{Criterion, criterion_group, criterion_main};
-use wiremock::matchers::method;
-use wiremock::{Mock, MockServer, ResponseTemplate};
-
-#[derive(Debug)]
-struct StubProvider(AccountKey, Binding);
-
-#[async_trait]
-impl TokenProvider for StubProvider {
-    fn account_key(&self) -> &AccountKey {
-        &self.0
-    }
-    fn binding(&self) -> &Binding {
-        &self.1
-    }
-    async fn authenticate(&self, _: &RequestContext) -> Result<TokenSet, Error> {
-        let now = time::OffsetDateTime::now_utc();
-        Ok(TokenSet::expiring_in(
-            AccessToken::new("bench-token-0123456789"),
-            now,
-            Duration::from_secs(86400),
-        )
-        .with_binding(self.1.clone()))
-    }
-    async fn refresh(&self, _: &RefreshToken, cx: &RequestContext) -> Result<TokenSet, Error> {
-        self.authenticate(cx).await
-    }
-}
+use support::StubProvider;
 
 fn middleware(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("runtime");
-    let server = runtime.block_on(async {
-        let server = MockServer::builder()
-            .disable_request_recording()
-            .start()
-            .await;
-        Mock::given(method("GET"))
-            .respond_with(ResponseTemplate::new(200).set_body_string("{\"ok\":true}"))
-            .mount(&server)
-            .await;
-        server
-    });
+    let server = runtime.block_on(support::api());
     let url = format!("{}/api/me", server.uri());
-    let binding = Binding::new(
-        &url::Url::parse("https://auth.example.com/token").expect("url"),
-        ClientId::new("bench"),
-    );
-    let manager = TokenManager::new(
-        StubProvider(binding.account_key("bench:alice"), binding),
-        MemoryStore::new(),
-    );
+    let manager = TokenManager::new(StubProvider::new("bench:alice"), MemoryStore::new());
     let plain = authkit_core::http_client_builder()
         .expect("tls")
         .build()
