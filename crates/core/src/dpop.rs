@@ -34,6 +34,7 @@ use jsonwebtoken::jwk::{
     AlgorithmParameters, CommonParameters, EllipticCurve, EllipticCurveKeyParameters, Jwk,
 };
 use jsonwebtoken::{Algorithm, Header};
+use reqwest::header::HeaderValue;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -270,17 +271,23 @@ impl DpopContext {
         &self.nonces
     }
 
-    /// A proof for `method` `url` with the nonce its origin last sent.
-    pub fn proof_for(
+    /// The `DPoP` header for `method` `url`: a proof with the nonce the
+    /// origin last sent, marked sensitive.
+    pub fn proof_header(
         &self,
         method: &str,
         url: &Url,
         access_token: Option<&AccessToken>,
         now: OffsetDateTime,
-    ) -> Result<SecretString, Error> {
+    ) -> Result<HeaderValue, Error> {
         let nonce = self.nonces.get(url);
-        self.key
-            .proof(method, url, nonce.as_deref(), access_token, now)
+        let proof = self
+            .key
+            .proof(method, url, nonce.as_deref(), access_token, now)?;
+        let mut header = HeaderValue::from_str(proof.expose_secret())
+            .map_err(|_| Error::Internal("a DPoP proof is not a header value".into()))?;
+        header.set_sensitive(true);
+        Ok(header)
     }
 }
 

@@ -210,10 +210,7 @@ impl TokenEndpoint {
                 .map(|b| b.expose_secret().as_bytes())
                 .unwrap_or_default();
             let proof = match cx.dpop() {
-                Some(dpop) => Some(sensitive_header(
-                    dpop.proof_for("POST", call.url, None, cx.clock.now())?
-                        .expose_secret(),
-                )?),
+                Some(dpop) => Some(dpop.proof_header("POST", call.url, None, cx.clock.now())?),
                 None => None,
             };
             // One timer for the whole attempt, response body included.
@@ -431,14 +428,6 @@ impl TokenEndpoint {
             .into(),
         }
     }
-}
-
-/// A header value that is never logged.
-fn sensitive_header(value: &str) -> Result<HeaderValue, Error> {
-    let mut header = HeaderValue::from_str(value)
-        .map_err(|_| Error::Internal("a DPoP proof is not a header value".into()))?;
-    header.set_sensitive(true);
-    Ok(header)
 }
 
 /// One form POST a [`TokenEndpoint`] makes.

@@ -90,10 +90,7 @@ impl TokenManager {
             });
         };
         let context = DpopContext::new(key, nonces.clone());
-        let proof = context.proof_for(method, url, Some(&token), self.inner.clock.now())?;
-        let mut dpop = HeaderValue::from_str(secrecy::ExposeSecret::expose_secret(&proof))
-            .map_err(|_| Error::Internal("a DPoP proof is not a header value".into()))?;
-        dpop.set_sensitive(true);
+        let dpop = context.proof_header(method, url, Some(&token), self.inner.clock.now())?;
         Ok(Authorization {
             authorization: token.header_with_scheme("DPoP"),
             token,
