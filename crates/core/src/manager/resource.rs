@@ -116,9 +116,11 @@ impl TokenProvider for ResourceTokens {
         &self.binding
     }
 
-    async fn authenticate(&self, cx: &RequestContext) -> Result<TokenSet, Error> {
+    async fn authenticate(&self, _cx: &RequestContext) -> Result<TokenSet, Error> {
+        // The account's context (its clock and DPoP key) is the one that
+        // counts: the request spends the account's refresh token.
         self.account
-            .tokens_for(&self.resources, &self.scopes, cx)
+            .tokens_for(&self.resources, &self.scopes)
             .await
             .map(TokenSet::without_refresh_token)
     }
@@ -143,18 +145,26 @@ impl Inner {
     /// Under the account's hold: its stored refresh token, asked for
     /// `resources` and `scopes`; a rotated successor saved to the account
     /// before the new set is returned.
-    async fn tokens_for(
+    async fn tokens_for(&self, resources: &[String], scopes: &[String]) -> Result<TokenSet, Error> {
+        let mut held = HeldAccount::acquire(self.store.as_ref(), &self.key).await?;
+        let result = self.tokens_for_held(&mut held, resources, scopes).await;
+        flight::release(held).await;
+        result
+    }
+
+    async fn tokens_for_held(
         &self,
+        held: &mut HeldAccount,
         resources: &[String],
         scopes: &[String],
-        cx: &RequestContext,
     ) -> Result<TokenSet, Error> {
-        let mut held = HeldAccount::acquire(self.store.as_ref(), &self.key).await?;
-        let stored = self.reload(&mut held).await?;
+        let stored = self.reload(held).await?;
         let current = flight::newest(stored, self.cache.load_full().map(|c| c.tokens.clone()));
         let now = self.clock.now();
-        let Some(current) = current.filter(|t| t.has_usable_refresh_token(now)) else {
-            flight::release(held).await;
+        let Some((current, refresh_token)) = current
+            .filter(|t| t.has_usable_refresh_token(now))
+            .and_then(|t| t.refresh_token().cloned().map(|rt| (t, rt)))
+        else {
             return Err(Error::SignInRequired {
                 reason: format!(
                     "tokens for {} come from the refresh token of {}, which holds none: sign in first",
@@ -165,38 +175,19 @@ impl Inner {
         };
         // The account's set must belong to this server and client before its
         // refresh token leaves the process.
-        if let Err(error) = self.fit(&current) {
-            flight::release(held).await;
-            return Err(error);
-        }
-        let Some(refresh_token) = current.refresh_token().cloned() else {
-            flight::release(held).await;
-            return Err(Error::Internal(
-                "a usable set without a refresh token".into(),
-            ));
-        };
-        // A DPoP-bound refresh token is presented with its own key.
-        let cx = match self.context_for(Some(&current)) {
-            Ok(own) if self.dpop.is_some() => own,
-            _ => cx.clone(),
-        };
-        let fresh = match self
+        self.fit(&current)?;
+        // The account's context: its clock, and for a DPoP-bound refresh
+        // token its own key.
+        let cx = self.context_for(Some(&current))?;
+        let fresh = self
             .provider
             .refresh_for(&refresh_token, resources, scopes, &cx)
-            .await
-        {
-            Ok(fresh) => fresh,
-            Err(error) => {
-                flight::release(held).await;
-                return Err(error);
-            }
-        };
-        let rotated = fresh
+            .await?;
+        let Some(next) = fresh
             .refresh_token()
             .filter(|next| !next.same_secret(&refresh_token))
-            .cloned();
-        let Some(next) = rotated else {
-            flight::release(held).await;
+            .cloned()
+        else {
             return Ok(fresh);
         };
         let updated = current.with_refresh_token(Some(next), fresh.refresh_expires_at());
@@ -204,7 +195,6 @@ impl Inner {
         self.cache.publish(Some(Arc::new(
             self.policy.schedule(updated, self.clock.as_ref()),
         )));
-        flight::release(held).await;
         match saved {
             Ok(()) => Ok(fresh),
             Err(source) => {
