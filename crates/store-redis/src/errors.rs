@@ -29,3 +29,29 @@ pub(crate) fn store_error(operation: &str, err: &redis::RedisError) -> StoreErro
         source: Some(std::sync::Arc::new(err.clone())),
     }
 }
+
+/// Whether a failed command may succeed if sent again soon: a dropped or
+/// refused connection, a timeout, or a cluster between topologies
+/// (`CLUSTERDOWN`, `TRYAGAIN`, `MASTERDOWN`, `LOADING`, a write that reached
+/// a node just demoted to replica). Refusals such as `NOPERM`, `OOM` or a
+/// script error are not.
+pub(crate) fn is_transient(err: &redis::RedisError) -> bool {
+    use redis::{ErrorKind, ServerErrorKind};
+    if err.is_timeout() || err.is_connection_dropped() || err.is_connection_refusal() {
+        return true;
+    }
+    matches!(
+        err.kind(),
+        ErrorKind::Io
+            | ErrorKind::ClusterConnectionNotFound
+            | ErrorKind::Server(
+                ServerErrorKind::ClusterDown
+                    | ServerErrorKind::TryAgain
+                    | ServerErrorKind::MasterDown
+                    | ServerErrorKind::BusyLoading
+                    | ServerErrorKind::ReadOnly
+                    | ServerErrorKind::Moved
+                    | ServerErrorKind::Ask
+            )
+    )
+}

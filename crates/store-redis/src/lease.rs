@@ -8,6 +8,20 @@
 //! tokens only if the lock still holds this owner, and reports
 //! [`StoreError::LockLost`] otherwise, so a late writer can never overwrite
 //! the newer tokens of whoever holds the lease now.
+//!
+//! Two more guarantees matter on a replicated Redis (a primary with
+//! replicas, or a cluster):
+//!
+//! - **Writes survive a failover.** A save, removal or setting aside that
+//!   fails because Redis is unreachable or between primaries is sent again
+//!   (it is idempotent and fenced) until the store's failover wait runs out
+//!   or the lease is known lost. The rotated refresh token it carries is
+//!   already spent at the server; giving up early would leave the fleet
+//!   with the spent one.
+//! - **Writes are confirmed by replicas** when the store asks for it
+//!   (`WAIT`): the lease itself, before its holder acts on it (a lease lost
+//!   in a failover would let a second holder spend the same refresh token),
+//!   and every write under it.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -17,11 +31,11 @@ use async_trait::async_trait;
 use authkit_core::deps::secrecy::SecretSlice;
 use authkit_core::{AccountKey, StoreError, StoreLock, StoreRecord};
 use redis::AsyncCommands;
-use redis::aio::ConnectionManager;
 
-use crate::errors::store_error;
+use crate::connection::Connection;
+use crate::errors::{is_transient, store_error};
 use crate::scripts::{FENCED_REMOVE, FENCED_SAVE, FENCED_SET_ASIDE, RELEASE, RENEW};
-use crate::store::RedisStore;
+use crate::store::{RedisStore, Unconfirmed};
 
 /// A held lease on one account of a [`RedisStore`]; released on drop.
 pub struct RedisLock {
@@ -52,7 +66,7 @@ impl RedisLock {
         let deadline = tokio::time::Instant::now() + store.lock_wait();
         let mut pause = Duration::from_millis(10);
         loop {
-            let mut conn = store.connection();
+            let mut conn = store.write_connection();
             let taken: Option<String> = redis::cmd("SET")
                 .arg(&lock_key)
                 .arg(&owner)
@@ -76,6 +90,16 @@ impl RedisLock {
             pause = (pause * 2).min(Duration::from_millis(200));
         }
         let lost = Arc::new(AtomicBool::new(false));
+        if let Err(unconfirmed) = confirm(&store, &key, &lock_key).await {
+            // Not acted on: give the lease back.
+            let mut conn = store.connection();
+            let _: Result<i64, _> = RELEASE
+                .key(&lock_key)
+                .arg(&owner)
+                .invoke_async(&mut conn)
+                .await;
+            return Err(unconfirmed);
+        }
         let renewal = tokio::spawn(renew(
             store.connection(),
             lock_key,
@@ -102,7 +126,7 @@ impl RedisLock {
 
 /// Renews the lease every third of its length until it is lost or the task is aborted.
 async fn renew(
-    mut conn: ConnectionManager,
+    mut conn: Connection,
     lock_key: String,
     owner: String,
     lease: Duration,
@@ -146,6 +170,76 @@ impl RedisLock {
             })
         }
     }
+
+    /// Runs one fenced write, sending it again while Redis is unreachable
+    /// or failing over, for up to the store's failover wait and only while
+    /// the lease is not known lost. Backs off from 50 ms to 1 s.
+    async fn write<F, Fut>(&self, operation: &str, attempt: F) -> Result<i64, StoreError>
+    where
+        F: Fn(Connection) -> Fut,
+        Fut: std::future::Future<Output = redis::RedisResult<i64>>,
+    {
+        let deadline = tokio::time::Instant::now() + self.store.failover_wait();
+        let mut pause = Duration::from_millis(50);
+        let mut attempts = 0u32;
+        loop {
+            attempts += 1;
+            match attempt(self.store.write_connection()).await {
+                Ok(written) => {
+                    if attempts > 1 {
+                        tracing::info!(account = %self.key, attempts, "Redis write went through after a failure");
+                    }
+                    return Ok(written);
+                }
+                Err(error)
+                    if is_transient(&error)
+                        && !self.is_lost()
+                        && tokio::time::Instant::now() + pause < deadline =>
+                {
+                    tracing::warn!(
+                        account = %self.key,
+                        error = %store_error(operation, &error),
+                        "Redis write failed; sending it again"
+                    );
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_secs(1));
+                }
+                Err(error) => return Err(store_error(operation, &error)),
+            }
+        }
+    }
+}
+
+/// Asks the replicas of the primary holding `redis_key` to confirm this
+/// store's writes, when the store is configured to; reports a shortfall as
+/// the store is configured to (a warning, or [`StoreError::NotReplicated`]).
+async fn confirm(store: &RedisStore, key: &AccountKey, redis_key: &str) -> Result<(), StoreError> {
+    let Some(durability) = store.durability() else {
+        return Ok(());
+    };
+    let mut conn = store.write_connection();
+    let confirmed = conn
+        .wait_for_replicas(redis_key, durability.replicas, durability.timeout)
+        .await
+        // A primary that cannot be asked confirms nothing.
+        .unwrap_or(0);
+    if confirmed >= durability.replicas {
+        return Ok(());
+    }
+    store.count_unconfirmed();
+    let shortfall = StoreError::NotReplicated {
+        key: key.clone(),
+        wanted: durability.replicas,
+        confirmed,
+        timeout_ms: u64::try_from(durability.timeout.as_millis()).unwrap_or(u64::MAX),
+    };
+    match durability.on_unconfirmed {
+        Unconfirmed::Fail => Err(shortfall),
+        _ => {
+            tracing::warn!(account = %key, error = %shortfall, "Redis replicas did not confirm a write");
+            Ok(())
+        }
+    }
 }
 
 #[async_trait]
@@ -164,48 +258,75 @@ impl StoreLock for RedisLock {
     }
 
     async fn save(&mut self, record: StoreRecord<'_>) -> Result<(), StoreError> {
-        let mut conn = self.store.connection();
         let ttl_ms = record.keep_for.map_or(0, |keep| {
             u64::try_from(keep.as_millis()).unwrap_or(u64::MAX).max(1)
         });
-        let written: i64 = FENCED_SAVE
-            .key(self.store.lock_key(&self.key))
-            .key(self.store.tokens_key(&self.key))
-            .arg(&self.owner)
-            .arg(record.bytes)
-            .arg(ttl_ms)
-            .invoke_async(&mut conn)
-            .await
-            .map_err(|e| store_error("saving under the lock", &e))?;
-        self.fenced(written)
+        let lock_key = self.store.lock_key(&self.key);
+        let tokens_key = self.store.tokens_key(&self.key);
+        let owner = self.owner.clone();
+        let written = self
+            .write("saving under the lock", |mut conn| {
+                let (lock_key, tokens_key, owner) = (&lock_key, &tokens_key, &owner);
+                async move {
+                    FENCED_SAVE
+                        .key(lock_key)
+                        .key(tokens_key)
+                        .arg(owner)
+                        .arg(record.bytes)
+                        .arg(ttl_ms)
+                        .invoke_async(&mut conn)
+                        .await
+                }
+            })
+            .await?;
+        self.fenced(written)?;
+        confirm(&self.store, &self.key, &tokens_key).await
     }
 
     async fn remove(&mut self) -> Result<(), StoreError> {
-        let mut conn = self.store.connection();
-        let written: i64 = FENCED_REMOVE
-            .key(self.store.lock_key(&self.key))
-            .key(self.store.tokens_key(&self.key))
-            .arg(&self.owner)
-            .invoke_async(&mut conn)
-            .await
-            .map_err(|e| store_error("removing under the lock", &e))?;
-        self.fenced(written)
+        let lock_key = self.store.lock_key(&self.key);
+        let tokens_key = self.store.tokens_key(&self.key);
+        let owner = self.owner.clone();
+        let written = self
+            .write("removing under the lock", |mut conn| {
+                let (lock_key, tokens_key, owner) = (&lock_key, &tokens_key, &owner);
+                async move {
+                    FENCED_REMOVE
+                        .key(lock_key)
+                        .key(tokens_key)
+                        .arg(owner)
+                        .invoke_async(&mut conn)
+                        .await
+                }
+            })
+            .await?;
+        self.fenced(written)?;
+        confirm(&self.store, &self.key, &tokens_key).await
     }
 
     async fn set_aside(&mut self) -> Result<String, StoreError> {
-        let mut conn = self.store.connection();
         let aside = self
             .store
             .aside_key(&self.key, time::OffsetDateTime::now_utc().unix_timestamp());
-        let written: i64 = FENCED_SET_ASIDE
-            .key(self.store.lock_key(&self.key))
-            .key(self.store.tokens_key(&self.key))
-            .key(&aside)
-            .arg(&self.owner)
-            .invoke_async(&mut conn)
-            .await
-            .map_err(|e| store_error("setting aside unreadable data", &e))?;
+        let lock_key = self.store.lock_key(&self.key);
+        let tokens_key = self.store.tokens_key(&self.key);
+        let owner = self.owner.clone();
+        let written = self
+            .write("setting aside unreadable data", |mut conn| {
+                let (lock_key, tokens_key, aside, owner) = (&lock_key, &tokens_key, &aside, &owner);
+                async move {
+                    FENCED_SET_ASIDE
+                        .key(lock_key)
+                        .key(tokens_key)
+                        .key(aside)
+                        .arg(owner)
+                        .invoke_async(&mut conn)
+                        .await
+                }
+            })
+            .await?;
         self.fenced(written)?;
+        confirm(&self.store, &self.key, &tokens_key).await?;
         Ok(aside)
     }
 

@@ -32,13 +32,17 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod connection;
 mod errors;
 mod lease;
 mod scripts;
 mod store;
 
 pub use lease::RedisLock;
-pub use store::{RedisStore, RedisStoreBuilder};
+pub use store::{
+    DEFAULT_FAILOVER_WAIT, DEFAULT_LEASE, DEFAULT_LOCK_WAIT, DEFAULT_PREFIX, DEFAULT_TIMEOUT,
+    RedisStore, RedisStoreBuilder, Unconfirmed,
+};
 
 #[doc(no_inline)]
 pub use authkit_core::TokenStore;

@@ -76,6 +76,24 @@ pub enum StoreError {
         key_id: String,
     },
 
+    /// The write reached the primary but fewer of its replicas than asked
+    /// confirmed it in time (Redis `WAIT`). The data is on the primary and
+    /// readable; a failover before the replicas catch up could lose it, which
+    /// for a rotated refresh token means a spent token served to the fleet.
+    #[error(
+        "the write for {key} reached the primary, but only {confirmed} of {wanted} replicas confirmed it within {timeout_ms} ms; a failover now could lose it"
+    )]
+    NotReplicated {
+        /// The account written.
+        key: AccountKey,
+        /// How many replicas were asked to confirm.
+        wanted: u32,
+        /// How many did.
+        confirmed: u32,
+        /// How long the store waited for them, in milliseconds.
+        timeout_ms: u64,
+    },
+
     /// A token set could not be encoded or decoded.
     #[error(transparent)]
     Format(#[from] crate::token::StoreFormatError),
