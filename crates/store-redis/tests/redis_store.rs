@@ -414,3 +414,46 @@ async fn a_sealed_redis_store_keeps_no_token_in_plain_text() {
     let back = load(&sealed, &key()).await.unwrap().unwrap();
     assert_eq!(back.access_token().expose_secret(), "at-sealed");
 }
+
+#[tokio::test]
+async fn a_lone_server_cannot_confirm_replicas_and_says_so() {
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
+    let strict = RedisStore::builder(redis.url())
+        .wait_for_replicas(1, Duration::from_millis(50))
+        .on_unconfirmed(authkit_store_redis::Unconfirmed::Fail)
+        .connect()
+        .await
+        .unwrap();
+    let error = match strict.lock(&key()).await {
+        Ok(_) => panic!("a lease no replica confirmed was used"),
+        Err(error) => error,
+    };
+    assert!(
+        matches!(
+            error,
+            StoreError::NotReplicated {
+                wanted: 1,
+                confirmed: 0,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert!(!error.is_retryable());
+    // The lease was given back: a store that does not wait takes it at once.
+    let plain = store(&redis, Duration::from_secs(5)).await;
+    let lock = tokio::time::timeout(Duration::from_secs(1), plain.lock(&key())).await;
+    assert!(lock.is_ok(), "the unconfirmed lease was released");
+    drop(lock);
+
+    let lenient = RedisStore::builder(redis.url())
+        .wait_for_replicas(1, Duration::from_millis(50))
+        .connect()
+        .await
+        .unwrap();
+    save(&lenient, &key(), &set("warned")).await.unwrap();
+    assert_eq!(lenient.unconfirmed_writes(), 2, "the lease and the save");
+    assert_eq!(plain.unconfirmed_writes(), 0);
+}

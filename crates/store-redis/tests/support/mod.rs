@@ -169,3 +169,4 @@ pub async fn stall(redis: &RedisServer, seconds: u32) {
     });
     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
 }
+pub mod cluster;
