@@ -173,7 +173,8 @@ impl RedisLock {
 
     /// Runs one fenced write, sending it again while Redis is unreachable
     /// or failing over, for up to the store's failover wait and only while
-    /// the lease is not known lost. Backs off from 50 ms to 1 s.
+    /// the lease is not known lost. Backs off from 50 ms to 250 ms: a
+    /// promoted replica is used within a quarter second of taking over.
     async fn write<F, Fut>(&self, operation: &str, attempt: F) -> Result<i64, StoreError>
     where
         F: Fn(Connection) -> Fut,
@@ -202,7 +203,7 @@ impl RedisLock {
                         "Redis write failed; sending it again"
                     );
                     tokio::time::sleep(pause).await;
-                    pause = (pause * 2).min(Duration::from_secs(1));
+                    pause = (pause * 2).min(Duration::from_millis(250));
                 }
                 Err(error) => return Err(store_error(operation, &error)),
             }

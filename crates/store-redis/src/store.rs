@@ -331,7 +331,15 @@ impl RedisStoreBuilder {
                 let client = ClusterClientBuilder::new(nodes.iter().map(String::as_str))
                     .connection_timeout(self.timeout)
                     .response_timeout(self.timeout)
+                    // The client's own retries (MOVED, ASK, a dropped node)
+                    // are few and quick: 20 ms to 500 ms. The library's
+                    // default starts at 1.28 s, which is most of a failover
+                    // again; longer outages are ridden out by the store's
+                    // failover wait.
                     .retries(3)
+                    .min_retry_wait(20)
+                    .max_retry_wait(500)
+                    .retry_wait_formula(50, 2)
                     .build()
                     .map_err(|e| invalid_url(&e))?;
                 let conn = cluster_connection(&client).await?;
