@@ -34,7 +34,7 @@ use redis::AsyncCommands;
 
 use crate::connection::Connection;
 use crate::errors::{is_transient, store_error};
-use crate::scripts::{FENCED_REMOVE, FENCED_SAVE, FENCED_SET_ASIDE, RELEASE, RENEW};
+use crate::scripts::{ACQUIRE, FENCED_REMOVE, FENCED_SAVE, FENCED_SET_ASIDE, RELEASE, RENEW};
 use crate::store::{RedisStore, Unconfirmed};
 
 /// A held lease on one account of a [`RedisStore`]; released on drop.
@@ -60,23 +60,32 @@ impl RedisLock {
     /// Waits for the lease, polling with jittered backoff, up to the store's
     /// lock wait.
     pub(crate) async fn acquire(store: RedisStore, key: AccountKey) -> Result<Self, StoreError> {
-        let owner = random_owner();
+        // An owner value whose attempt failed in flight is used again: if
+        // that attempt did take the lease, this one adopts it instead of
+        // waiting for it to lapse.
+        let owner = store.take_pending_owner(&key).unwrap_or_else(random_owner);
         let lock_key = store.lock_key(&key);
         let lease_ms = millis(store.lease());
         let deadline = tokio::time::Instant::now() + store.lock_wait();
         let mut pause = Duration::from_millis(10);
         loop {
             let mut conn = store.write_connection();
-            let taken: Option<String> = redis::cmd("SET")
-                .arg(&lock_key)
+            let taken: i64 = match ACQUIRE
+                .key(&lock_key)
                 .arg(&owner)
-                .arg("NX")
-                .arg("PX")
                 .arg(lease_ms)
-                .query_async(&mut conn)
+                .invoke_async(&mut conn)
                 .await
-                .map_err(|e| store_error("taking the lock", &e))?;
-            if taken.is_some() {
+            {
+                Ok(taken) => taken,
+                Err(error) => {
+                    if is_transient(&error) {
+                        store.remember_pending_owner(&key, owner);
+                    }
+                    return Err(store_error("taking the lock", &error));
+                }
+            };
+            if taken == 1 {
                 break;
             }
             if tokio::time::Instant::now() >= deadline {
@@ -89,33 +98,55 @@ impl RedisLock {
             tokio::time::sleep(pause + jitter).await;
             pause = (pause * 2).min(Duration::from_millis(200));
         }
-        let lost = Arc::new(AtomicBool::new(false));
-        if let Err(unconfirmed) = confirm(&store, &key, &lock_key).await {
-            // Not acted on: give the lease back.
-            let mut conn = store.connection();
-            let _: Result<i64, _> = RELEASE
-                .key(&lock_key)
-                .arg(&owner)
-                .invoke_async(&mut conn)
-                .await;
-            return Err(unconfirmed);
-        }
-        let renewal = tokio::spawn(renew(
-            store.connection(),
-            lock_key,
-            owner.clone(),
-            store.lease(),
-            Arc::clone(&lost),
-            key.clone(),
-        ));
-        Ok(Self {
+        let mut lock = Self {
             store,
             key,
             owner,
-            lost,
-            renewal: Some(renewal),
+            lost: Arc::new(AtomicBool::new(false)),
+            renewal: None,
             released: false,
+        };
+        if let Err(unconfirmed) =
+            confirm(&lock.store, &lock.key, &lock_key, Confirming::Lease).await
+        {
+            // Not acted on: give the lease back (through a failover, if one
+            // is why it was not confirmed) rather than make the fleet wait
+            // for it to lapse.
+            lock.released = true;
+            if let Err(error) = lock.give_back().await {
+                tracing::warn!(account = %lock.key, error = %error, "an unconfirmed lease could not be given back; it lapses by itself");
+            }
+            return Err(unconfirmed);
+        }
+        lock.renewal = Some(tokio::spawn(renew(
+            lock.store.connection(),
+            lock_key,
+            lock.owner.clone(),
+            lock.store.lease(),
+            Arc::clone(&lock.lost),
+            lock.key.clone(),
+        )));
+        Ok(lock)
+    }
+
+    /// Deletes the lease if this holder still owns it, retrying through a
+    /// failover like a write: a lease that is not given back keeps every
+    /// other holder waiting until it lapses.
+    async fn give_back(&self) -> Result<(), StoreError> {
+        let lock_key = self.store.lock_key(&self.key);
+        let owner = self.owner.clone();
+        self.write("releasing the lock", |mut conn| {
+            let (lock_key, owner) = (&lock_key, &owner);
+            async move {
+                RELEASE
+                    .key(lock_key)
+                    .arg(owner)
+                    .invoke_async(&mut conn)
+                    .await
+            }
         })
+        .await?;
+        Ok(())
     }
 
     /// Whether the renewal found the lease gone (another holder may have it).
@@ -211,19 +242,47 @@ impl RedisLock {
     }
 }
 
+/// What a confirmation is for: the lease before its holder acts on it, or a
+/// write already made under it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Confirming {
+    Lease,
+    Write,
+}
+
 /// Asks the replicas of the primary holding `redis_key` to confirm this
 /// store's writes, when the store is configured to; reports a shortfall as
 /// the store is configured to (a warning, or [`StoreError::NotReplicated`]).
-async fn confirm(store: &RedisStore, key: &AccountKey, redis_key: &str) -> Result<(), StoreError> {
+///
+/// A primary that cannot be asked at all (it went away after the write) is
+/// a different case for a lease: whether the lease survives the failover is
+/// unknown, so it is not acted on, whatever the configuration
+/// (`Unavailable`, retryable). A write already made is reported as
+/// unconfirmed, as configured.
+async fn confirm(
+    store: &RedisStore,
+    key: &AccountKey,
+    redis_key: &str,
+    what: Confirming,
+) -> Result<(), StoreError> {
     let Some(durability) = store.durability() else {
         return Ok(());
     };
     let mut conn = store.write_connection();
-    let confirmed = conn
+    let confirmed = match conn
         .wait_for_replicas(redis_key, durability.replicas, durability.timeout)
         .await
-        // A primary that cannot be asked confirms nothing.
-        .unwrap_or(0);
+    {
+        Ok(confirmed) => confirmed,
+        Err(error) if what == Confirming::Lease => {
+            store.count_unconfirmed();
+            return Err(store_error(
+                "confirming the lease with the replicas",
+                &error,
+            ));
+        }
+        Err(_) => 0,
+    };
     if confirmed >= durability.replicas {
         return Ok(());
     }
@@ -281,7 +340,7 @@ impl StoreLock for RedisLock {
             })
             .await?;
         self.fenced(written)?;
-        confirm(&self.store, &self.key, &tokens_key).await
+        confirm(&self.store, &self.key, &tokens_key, Confirming::Write).await
     }
 
     async fn remove(&mut self) -> Result<(), StoreError> {
@@ -302,7 +361,7 @@ impl StoreLock for RedisLock {
             })
             .await?;
         self.fenced(written)?;
-        confirm(&self.store, &self.key, &tokens_key).await
+        confirm(&self.store, &self.key, &tokens_key, Confirming::Write).await
     }
 
     async fn set_aside(&mut self) -> Result<String, StoreError> {
@@ -327,7 +386,7 @@ impl StoreLock for RedisLock {
             })
             .await?;
         self.fenced(written)?;
-        confirm(&self.store, &self.key, &tokens_key).await?;
+        confirm(&self.store, &self.key, &tokens_key, Confirming::Write).await?;
         Ok(aside)
     }
 
@@ -336,14 +395,7 @@ impl StoreLock for RedisLock {
             renewal.abort();
         }
         self.released = true;
-        let mut conn = self.store.connection();
-        let _: i64 = RELEASE
-            .key(self.store.lock_key(&self.key))
-            .arg(&self.owner)
-            .invoke_async(&mut conn)
-            .await
-            .map_err(|e| store_error("releasing the lock", &e))?;
-        Ok(())
+        self.give_back().await
     }
 }
 
@@ -355,17 +407,20 @@ impl Drop for RedisLock {
         if self.released {
             return;
         }
-        // Best effort: release in the background; if that fails the lease lapses.
+        // Released in the background, through a failover if need be (a lease
+        // left behind keeps every other holder waiting until it lapses);
+        // if even that fails, the lease lapses.
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            let mut conn = self.store.connection();
-            let lock_key = self.store.lock_key(&self.key);
-            let owner = self.owner.clone();
+            let giving_back = RedisLock {
+                store: self.store.clone(),
+                key: self.key.clone(),
+                owner: self.owner.clone(),
+                lost: Arc::new(AtomicBool::new(false)),
+                renewal: None,
+                released: true,
+            };
             runtime.spawn(async move {
-                let _: Result<i64, _> = RELEASE
-                    .key(lock_key)
-                    .arg(owner)
-                    .invoke_async(&mut conn)
-                    .await;
+                let _ = giving_back.give_back().await;
             });
         }
     }

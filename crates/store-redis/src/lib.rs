@@ -19,6 +19,16 @@
 //! - **Classified failures.** Connection failures, timeouts and a restarting
 //!   server are `StoreError::Unavailable` (retryable); the manager keeps
 //!   serving a still-valid token from memory meanwhile.
+//! - **One server or a cluster.** [`RedisStore::builder`] for one server,
+//!   [`RedisStore::cluster_builder`] for a Redis Cluster. An account's keys
+//!   share a hash tag (`authkit:{demo:alice}:tokens`, `...:lock`), so they
+//!   live in one slot and the fenced scripts run in cluster mode; the client
+//!   follows `MOVED`/`ASK` and a failover, and a write under the lease is
+//!   retried through one ([`RedisStoreBuilder::failover_wait`]).
+//! - **Durable rotation.** Redis replicates asynchronously; with
+//!   [`RedisStoreBuilder::wait_for_replicas`] every lease and every write
+//!   under it waits for replicas (`WAIT`), and a shortfall is reported
+//!   ([`Unconfirmed`]) rather than pretended.
 //! - **TLS and authentication** through the URL (`rediss://user:pass@host`);
 //!   the URL is never printed.
 //!

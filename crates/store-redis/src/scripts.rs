@@ -6,6 +6,23 @@ use std::sync::LazyLock;
 
 use redis::Script;
 
+/// KEYS[1] lock, ARGV[1] owner, ARGV[2] lease ms: take the lease if it is
+/// free, or adopt it if it already holds this owner (an earlier attempt with
+/// the same owner whose reply was lost, say in a failover, did take it).
+/// Returns 1 when the lease is now this owner's.
+pub(crate) static ACQUIRE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+            return 1
+          end
+          if redis.call('GET', KEYS[1]) == ARGV[1] then
+            redis.call('PEXPIRE', KEYS[1], ARGV[2])
+            return 1
+          end
+          return 0",
+    )
+});
+
 /// KEYS[1] lock, ARGV[1] owner, ARGV[2] lease ms: extend the lease if still held.
 pub(crate) static RENEW: LazyLock<Script> = LazyLock::new(|| {
     Script::new(

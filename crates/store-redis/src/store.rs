@@ -1,8 +1,9 @@
 //! [`RedisStore`]: token sets and their leases in Redis, on one node or a
 //! cluster, with optional replica confirmation of every write.
 
-use std::sync::Arc;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -69,6 +70,9 @@ pub struct RedisStore {
     failover_wait: Duration,
     durability: Option<Durability>,
     unconfirmed: Arc<AtomicU64>,
+    /// Owner values of lease attempts that failed in flight, per account, to
+    /// be used again by the next attempt (see `RedisLock::acquire`).
+    pending_owners: Arc<Mutex<HashMap<AccountKey, String>>>,
     cluster: bool,
 }
 
@@ -140,6 +144,24 @@ impl RedisStore {
 
     pub(crate) fn durability(&self) -> Option<Durability> {
         self.durability
+    }
+
+    /// The owner value of a lease attempt on `key` that failed in flight,
+    /// if any; taken, so one attempt reuses it.
+    pub(crate) fn take_pending_owner(&self, key: &AccountKey) -> Option<String> {
+        self.pending_owners
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(key)
+    }
+
+    /// Remembers the owner value of a lease attempt on `key` whose answer
+    /// was lost: it may have taken the lease.
+    pub(crate) fn remember_pending_owner(&self, key: &AccountKey, owner: String) {
+        self.pending_owners
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(key.clone(), owner);
     }
 
     pub(crate) fn count_unconfirmed(&self) {
@@ -359,6 +381,7 @@ impl RedisStoreBuilder {
             failover_wait: self.failover_wait,
             durability,
             unconfirmed: Arc::new(AtomicU64::new(0)),
+            pending_owners: Arc::default(),
             cluster: matches!(self.topology, Topology::Cluster(_)),
         })
     }

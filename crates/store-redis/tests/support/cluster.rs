@@ -233,8 +233,8 @@ impl RedisCluster {
         assert!(sent.success());
     }
 
-    /// Waits until every running node reports `cluster_state:ok` and every
-    /// replica's link to its primary is up.
+    /// Waits until every running node reports `cluster_state:ok`, every
+    /// replica's link to its primary is up and every primary has a replica.
     pub fn wait_until_healthy(&self, within: Duration) {
         let started = Instant::now();
         loop {
@@ -245,8 +245,12 @@ impl RedisCluster {
                 .all(|node| {
                     let info = cli(node.port, &["CLUSTER", "INFO"]);
                     let replication = cli(node.port, &["INFO", "replication"]);
+                    // A primary counts once its replica is attached: a
+                    // restarted old primary briefly says `role:master` before
+                    // it learns it was replaced.
                     info.contains("cluster_state:ok")
-                        && (replication.contains("role:master")
+                        && ((replication.contains("role:master")
+                            && !replication.contains("connected_slaves:0"))
                             || replication.contains("master_link_status:up"))
                 });
             if healthy {
