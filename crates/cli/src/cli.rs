@@ -4,9 +4,14 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::settings::{ClientAuthMethod, Grant, Kind, Settings};
+
 /// OAuth 2 access tokens for shell users: sign in once, then get a valid
 /// token whenever you need one.
 ///
+///   authkit profile add work --issuer https://login.example.com --grant device --client-id cli
+///   authkit login --profile work --device
+///   curl -H "Authorization: Bearer $(authkit token --profile work)" https://...
 ///   curl -H "Authorization: Bearer $(authkit token voipex --username me@example.com)" https://...
 ///
 /// Exit codes: 0 ok, 2 usage or configuration, 3 the server refused (sign in
@@ -18,6 +23,10 @@ pub struct Cli {
     /// Where tokens are kept (a directory); default: the platform's per-user data directory.
     #[arg(long, global = true, env = "AUTHKIT_STORE", value_name = "PATH")]
     pub store: Option<PathBuf>,
+
+    /// The profiles file (TOML); default: `authkit/config.toml` in the platform's config directory.
+    #[arg(long, global = true, env = "AUTHKIT_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
 
     /// Log what happens to stderr (secrets are never logged).
     #[arg(long, short, global = true)]
@@ -33,8 +42,14 @@ pub struct Cli {
 pub enum Command {
     /// Print a valid access token (and only it) on stdout, signing in or refreshing as needed.
     ///
+    /// Name the account by a profile (`--profile`, or the default profile),
+    /// by its key (`--account`, as `authkit status` lists it), or by its
+    /// provider's flags. A stored account refreshes against the server it
+    /// was signed in to; flags that say otherwise are refused.
+    ///
+    ///   authkit token --profile work
+    ///   authkit token --account voipex:me@example.com --json | jq -r .expires_at
     ///   authkit token voipex --username me@example.com
-    ///   authkit token vonage --client-id KEY --json | jq -r .expires_at
     ///   authkit token vonage --client-id KEY --force-refresh
     Token {
         /// Print JSON instead: the token, its type, its expiry (RFC 3339 and
@@ -45,15 +60,34 @@ pub enum Command {
         /// Get a new token from the server even if the stored one is fresh.
         #[arg(long, global = true)]
         force_refresh: bool,
-        /// The provider.
+        #[command(flatten)]
+        account: AccountChoice,
+        /// A provider, named by its flags (instead of a profile or an account).
         #[command(subcommand)]
-        provider: TokenProvider,
+        provider: Option<TokenProvider>,
     },
-    /// Sign in through the browser and keep the tokens.
+    /// Sign in (browser, or `--device` for SSH sessions) and keep the tokens.
+    ///
+    ///   authkit login --profile work              # the browser, code with PKCE
+    ///   authkit login --profile work --device     # a code to enter on another device
+    ///   authkit login vonage --client-id KEY --redirect-uri http://127.0.0.1:8400/callback
     Login {
-        /// The provider.
+        #[command(flatten)]
+        account: AccountChoice,
+        #[command(flatten)]
+        how: SignInArgs,
+        /// A provider, named by its flags (instead of a profile).
         #[command(subcommand)]
-        provider: LoginProvider,
+        provider: Option<LoginProvider>,
+    },
+    /// Add, list, show or remove profiles (named settings; never secrets).
+    ///
+    ///   authkit profile add work --issuer https://login.example.com --grant device --client-id cli --default
+    ///   authkit profile list
+    Profile {
+        /// What to do with profiles.
+        #[command(subcommand)]
+        command: ProfileCommand,
     },
     /// List every stored account and how long its tokens last. Never prints a secret.
     Status {
@@ -68,11 +102,185 @@ pub enum Command {
         /// The shell.
         shell: clap_complete::Shell,
     },
-    /// Forget an account's tokens.
+    /// Sign out: revoke the tokens at the server when it offers revocation
+    /// (RFC 7009), then forget them.
+    ///
+    ///   authkit logout voipex:me@example.com
+    ///   authkit logout --profile work
     Logout {
         /// The account key, as `authkit status` shows it (e.g. `voipex:me@example.com`).
-        key: String,
+        #[arg(required_unless_present = "profile", conflicts_with = "profile")]
+        key: Option<String>,
+        /// The profile whose account to sign out.
+        #[arg(long)]
+        profile: Option<String>,
     },
+}
+
+/// Which stored account or profile a command means.
+#[derive(Debug, Args)]
+pub struct AccountChoice {
+    /// The profile to use (default: the config file's `default`).
+    #[arg(long, env = "AUTHKIT_PROFILE")]
+    pub profile: Option<String>,
+    /// A stored account, by its key or its readable part (see `authkit status`).
+    #[arg(long, value_name = "KEY")]
+    pub account: Option<String>,
+    /// With --profile or --account: the issuer, which must agree with the account's.
+    #[arg(long, value_name = "URL")]
+    pub issuer: Option<String>,
+    /// With --profile or --account: the token endpoint, which must agree with the account's.
+    #[arg(long = "token-url", value_name = "URL")]
+    pub token_url: Option<String>,
+    /// With --profile or --account: the client id, which must agree with the account's.
+    #[arg(long = "client-id", value_name = "ID")]
+    pub client_id: Option<String>,
+    /// With --profile or --account: the scopes (space-separated), which must agree.
+    #[arg(long)]
+    pub scope: Option<String>,
+    /// With --profile or --account: the user name, which must agree.
+    #[arg(long)]
+    pub username: Option<String>,
+    /// Read the password from the first line of stdin (password accounts).
+    #[arg(long = "password-stdin")]
+    pub password_stdin: bool,
+}
+
+impl AccountChoice {
+    /// The settings these flags name (they narrow a profile, or must agree
+    /// with a stored account).
+    pub fn overrides(&self) -> Settings {
+        Settings {
+            issuer: self.issuer.clone(),
+            token_url: self.token_url.clone(),
+            client_id: self.client_id.clone(),
+            scopes: crate::commands::scopes(self.scope.as_deref()).unwrap_or_default(),
+            username: self.username.clone(),
+            ..Settings::default()
+        }
+    }
+}
+
+/// How `login` signs in.
+#[derive(Debug, Args)]
+pub struct SignInArgs {
+    /// Sign in on another device (RFC 8628): prints a code and a URL, and
+    /// waits (Ctrl-C cancels). For SSH sessions and machines without a browser.
+    #[arg(long)]
+    pub device: bool,
+    /// Do not open a browser; only print the URL.
+    #[arg(long = "no-browser")]
+    pub no_browser: bool,
+    /// Give up after this many seconds.
+    #[arg(long = "timeout", value_name = "SECS", default_value_t = 300)]
+    pub timeout: u64,
+}
+
+/// `authkit profile ...`.
+#[derive(Debug, Subcommand)]
+pub enum ProfileCommand {
+    /// Add a profile, or replace the one with that name.
+    ///
+    ///   authkit profile add work --issuer https://login.example.com --grant device --client-id cli
+    ///   authkit profile add ci --token-url https://auth.example.com/token --grant client-credentials \
+    ///       --client-id ci-bot --client-auth basic       # secret: AUTHKIT_CLIENT_SECRET
+    ///   authkit profile add me --kind voipex --username me@example.com --default
+    Add(Box<ProfileAddArgs>),
+    /// List the profiles (the default one is marked `*`).
+    List,
+    /// Print one profile as it is in the file.
+    Show {
+        /// The profile.
+        name: String,
+    },
+    /// Remove a profile (its signed-in account stays until `authkit logout`).
+    Remove {
+        /// The profile.
+        name: String,
+    },
+    /// Make a profile the default one.
+    Default {
+        /// The profile.
+        name: String,
+    },
+}
+
+/// `authkit profile add`.
+#[derive(Debug, Args)]
+pub struct ProfileAddArgs {
+    /// The profile's name.
+    pub name: String,
+    /// The provider kind.
+    #[arg(long, value_enum, default_value_t = Kind::Generic)]
+    pub kind: Kind,
+    /// How the first tokens are had (generic: required).
+    #[arg(long, value_enum)]
+    pub grant: Option<Grant>,
+    /// The issuer, whose endpoints are discovered (generic).
+    #[arg(long, value_name = "URL")]
+    pub issuer: Option<String>,
+    /// The server's base URL (voipex, vonage).
+    #[arg(long = "base-url", value_name = "URL")]
+    pub base_url: Option<String>,
+    /// The token endpoint.
+    #[arg(long = "token-url", value_name = "URL")]
+    pub token_url: Option<String>,
+    /// The authorization endpoint (browser sign-in).
+    #[arg(long = "authorize-url", value_name = "URL")]
+    pub authorize_url: Option<String>,
+    /// The device authorization endpoint (device sign-in).
+    #[arg(long = "device-url", value_name = "URL")]
+    pub device_url: Option<String>,
+    /// The revocation endpoint (`logout`).
+    #[arg(long = "revocation-url", value_name = "URL")]
+    pub revocation_url: Option<String>,
+    /// The client id.
+    #[arg(long = "client-id", value_name = "ID")]
+    pub client_id: Option<String>,
+    /// How the client authenticates; the secret comes from AUTHKIT_CLIENT_SECRET or a prompt.
+    #[arg(long = "client-auth", value_enum)]
+    pub client_auth: Option<ClientAuthMethod>,
+    /// Scopes to ask for, space-separated.
+    #[arg(long)]
+    pub scope: Option<String>,
+    /// The resource (RFC 8707) the tokens are for.
+    #[arg(long, value_name = "URI")]
+    pub resource: Option<String>,
+    /// The loopback redirect URI for browser sign-in (default: a free port on 127.0.0.1).
+    #[arg(long = "redirect-uri", value_name = "URI")]
+    pub redirect_uri: Option<String>,
+    /// The user name (password grant; voipex, vonage password accounts).
+    #[arg(long)]
+    pub username: Option<String>,
+    /// Which browser sign-in of a Vonage application.
+    #[arg(long)]
+    pub label: Option<String>,
+    /// Make it the default profile.
+    #[arg(long)]
+    pub default: bool,
+}
+
+impl ProfileAddArgs {
+    /// The settings the flags name.
+    pub fn settings(&self) -> Settings {
+        Settings {
+            kind: self.kind,
+            grant: self.grant,
+            issuer: self.issuer.clone(),
+            base_url: self.base_url.clone(),
+            token_url: self.token_url.clone(),
+            authorize_url: self.authorize_url.clone(),
+            device_url: self.device_url.clone(),
+            revocation_url: self.revocation_url.clone(),
+            client_id: self.client_id.clone(),
+            client_auth: self.client_auth,
+            scopes: crate::commands::scopes(self.scope.as_deref()).unwrap_or_default(),
+            resource: self.resource.clone(),
+            redirect_uri: self.redirect_uri.clone(),
+            username: self.username.clone(),
+            label: self.label.clone(),
+        }
+    }
 }
 
 /// Providers that `token` serves.

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use authkit_core::{
-    AccountKey, Binding, Error, RefreshToken, RequestContext, TokenProvider, TokenSet,
+    AccountKey, Binding, Error, RefreshToken, RequestContext, Revocation, TokenProvider, TokenSet,
 };
 use tokio::sync::OnceCell;
 
@@ -96,6 +96,14 @@ impl TokenProvider for Deferred {
             .await?
             .refresh(refresh_token, cx)
             .await
+    }
+
+    async fn revoke(&self, tokens: &TokenSet, cx: &RequestContext) -> Revocation {
+        // Revoking authenticates the client as a refresh does.
+        match self.refreshing.get().await {
+            Ok(provider) => provider.revoke(tokens, cx).await,
+            Err(error) => Revocation::Failed(error),
+        }
     }
 }
 

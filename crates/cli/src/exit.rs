@@ -12,6 +12,9 @@ pub enum Failure {
     Usage(String),
     /// An error from the library.
     Auth(Error),
+    /// The person pressed Ctrl-C while authkit waited for them (exit 130,
+    /// as a shell reports an interrupted command).
+    Cancelled,
 }
 
 impl Failure {
@@ -21,6 +24,7 @@ impl Failure {
     pub fn exit_code(&self) -> ExitCode {
         ExitCode::from(match self {
             Failure::Usage(_) => 2,
+            Failure::Cancelled => 130,
             Failure::Auth(error) => match error {
                 Error::Config(_) => 2,
                 Error::Refused(_) | Error::SignInRequired { .. } => 3,
@@ -68,6 +72,7 @@ impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Failure::Usage(message) => write!(f, "authkit: {message}")?,
+            Failure::Cancelled => write!(f, "authkit: cancelled; nothing was stored")?,
             Failure::Auth(Error::SignInRequired { reason }) => {
                 write!(f, "authkit: sign in again: {reason}")?
             }

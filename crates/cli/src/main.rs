@@ -13,15 +13,18 @@ mod cli;
 mod commands;
 mod deferred;
 mod exit;
+mod profiles;
+mod records;
 mod secrets;
+mod settings;
 
 use std::process::ExitCode;
 
-use authkit_core::HeldAccount;
 use clap::Parser;
 
-use cli::{Cli, Command, LoginProvider, TokenProvider};
+use cli::{Cli, Command};
 use exit::Failure;
+use profiles::ProfileFile;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -56,48 +59,45 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<(), Failure> {
-    if let Command::Completions { shell } = cli.command {
-        let mut command = <Cli as clap::CommandFactory>::command();
-        clap_complete::generate(shell, &mut command, "authkit", &mut std::io::stdout());
-        return Ok(());
-    }
-    let store = commands::open_store(cli.store)?;
+    let config = profiles::config_path(cli.config)?;
     match cli.command {
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut command, "authkit", &mut std::io::stdout());
+            Ok(())
+        }
+        // Profiles live in the config file; no store is opened.
+        Command::Profile { command } => commands::profile::run(&config, command),
         Command::Token {
-            provider,
             json,
             force_refresh,
+            account,
+            provider,
         } => {
-            let provider = match provider {
-                TokenProvider::Voipex(args) => commands::token::voipex(args)?,
-                TokenProvider::Vonage(args) => commands::token::vonage(args)?,
-            };
+            let store = commands::open_store(cli.store)?;
+            let profiles = ProfileFile::load(&config)?;
             let output = commands::token::Output {
                 json,
                 force_refresh,
             };
-            commands::token::print_token(provider, store, output).await
+            commands::token::run(store, &profiles, account, provider, output).await
         }
-        // Answered above, without opening the store.
-        Command::Completions { .. } => Ok(()),
         Command::Login {
-            provider: LoginProvider::Vonage(args),
-        } => commands::login::vonage(args, store).await,
-        Command::Status { json } => commands::status::run(store, json).await,
-        Command::Logout { key } => {
-            let key = commands::resolve_account(&store, &key).await?;
-            let mut held = HeldAccount::acquire(&store, &key).await?;
-            let existed = held.load().await.ok().flatten().is_some();
-            held.remove().await?;
-            drop(held);
-            if existed {
-                eprintln!("Signed out: {key}");
-            } else {
-                eprintln!(
-                    "No stored tokens for {key} (`authkit status` lists the stored accounts)"
-                );
-            }
-            Ok(())
+            account,
+            how,
+            provider,
+        } => {
+            let store = commands::open_store(cli.store)?;
+            let profiles = ProfileFile::load(&config)?;
+            commands::login::run(store, &profiles, account, how, provider).await
+        }
+        Command::Status { json } => {
+            commands::status::run(commands::open_store(cli.store)?, json).await
+        }
+        Command::Logout { key, profile } => {
+            let store = commands::open_store(cli.store)?;
+            let profiles = ProfileFile::load(&config)?;
+            commands::logout::run(store, &profiles, key, profile).await
         }
     }
 }

@@ -36,7 +36,12 @@ impl PasswordSource {
 
 /// The Vonage consumer secret: `AUTHKIT_CLIENT_SECRET`, else a prompt.
 pub fn client_secret() -> Result<ClientSecret, Failure> {
-    secret_from("AUTHKIT_CLIENT_SECRET", "Consumer secret: ").map(ClientSecret::new)
+    client_secret_for("AUTHKIT_CLIENT_SECRET", "Consumer secret: ")
+}
+
+/// A client secret from `variable`, else a no-echo prompt saying `prompt`.
+pub fn client_secret_for(variable: &str, prompt: &str) -> Result<ClientSecret, Failure> {
+    secret_from(variable, prompt).map(ClientSecret::new)
 }
 
 fn secret_from(variable: &str, prompt: &str) -> Result<String, Failure> {

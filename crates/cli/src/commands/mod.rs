@@ -1,6 +1,10 @@
 //! One module per command.
 
+pub mod account;
 pub mod login;
+pub mod logout;
+pub mod profile;
+pub mod providers;
 pub mod status;
 pub mod token;
 
@@ -65,6 +69,15 @@ pub fn open_store(path: Option<PathBuf>) -> Result<Store, Failure> {
     };
     let sealed = key.map(|key| SealedStore::new(files.clone(), key));
     Ok(Store { files, sealed })
+}
+
+/// A failure to read a secret, as the library error a provider returns.
+pub fn usage_to_config(failure: Failure) -> authkit_core::Error {
+    match failure {
+        Failure::Usage(message) => authkit_core::Error::config(message),
+        Failure::Auth(error) => error,
+        Failure::Cancelled => authkit_core::Error::config("cancelled"),
+    }
 }
 
 /// Splits a `--scope` value into scopes.

@@ -2,16 +2,49 @@
 
 use std::sync::Arc;
 
-use super::Store;
+use super::{Store, account};
+use crate::cli::AccountChoice;
+use crate::profiles::ProfileFile;
 use authkit_core::{ClientSecret, Error, ExposeSecret, Password, TokenManager, TokenProvider};
 use authkit_voipex::Voipex;
 use authkit_vonage::Vonage;
 
-use super::{endpoint_settings, scopes};
+use super::{endpoint_settings, scopes, usage_to_config};
 use crate::cli::{Endpoint, VoipexArgs, VonageTokenArgs};
 use crate::deferred::{Deferred, NeedsBrowser};
 use crate::exit::Failure;
 use crate::secrets::{PasswordSource, client_secret};
+
+/// `authkit token`: the account the flags name, its token printed, its
+/// record kept.
+pub async fn run(
+    store: Store,
+    profiles: &ProfileFile,
+    choice: AccountChoice,
+    provider: Option<crate::cli::TokenProvider>,
+    output: Output,
+) -> Result<(), Failure> {
+    let (flags, password_stdin) = match &provider {
+        Some(crate::cli::TokenProvider::Voipex(args)) => (
+            Some(account::voipex_settings(args)),
+            args.password.password_stdin,
+        ),
+        Some(crate::cli::TokenProvider::Vonage(args)) => (
+            Some(account::vonage_settings(args)),
+            args.password.password_stdin,
+        ),
+        None => (None, choice.password_stdin),
+    };
+    let target = account::target(profiles, &choice, flags)?;
+    let chosen = account::choose(&store, profiles, target, password_stdin).await?;
+    print_token(Arc::clone(&chosen.provider), store.clone(), output).await?;
+    if let Err(failure) = chosen.remember(&store) {
+        // The token is printed; a record that could not be kept only
+        // means the next call needs the flags again.
+        eprintln!("authkit: warning: {failure}");
+    }
+    Ok(())
+}
 
 /// How `token` prints.
 #[derive(Debug, Clone, Copy)]
@@ -57,13 +90,6 @@ pub async fn print_token(
     });
     println!("{json}");
     Ok(())
-}
-
-fn usage_to_config(failure: Failure) -> Error {
-    match failure {
-        Failure::Usage(message) => Error::config(message),
-        Failure::Auth(error) => error,
-    }
 }
 
 fn voipex_with(args: &VoipexArgs, password: Password) -> Result<Voipex, Error> {
