@@ -1,9 +1,13 @@
 //! The `authkit` binary end to end, against the testkit's mock server on
 //! 127.0.0.1: what scripts see on stdout, stderr and in the exit code.
 
+mod support;
+
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
+
+use support::{authkit, run, stderr, stdout};
 
 use authkit_core::BasicEncoding;
 use authkit_core::{AccessToken, TokenSet};
@@ -14,35 +18,6 @@ use time::OffsetDateTime;
 
 const PASSWORD: &str = "correct horse & battery+staple";
 const SECRET: &str = "consumer:secret%";
-
-fn authkit(store: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_authkit"));
-    command
-        .env_remove("AUTHKIT_PASSWORD")
-        .env_remove("AUTHKIT_CLIENT_SECRET")
-        .env_remove("AUTHKIT_STORE")
-        .env_remove("AUTHKIT_STORE_KEY")
-        .env_remove("AUTHKIT_STORE_KEY_FILE")
-        .env_remove("AUTHKIT_STORE_KEY_ID")
-        .arg("--store")
-        .arg(store)
-        .stdin(Stdio::null());
-    command
-}
-
-async fn run(mut command: Command) -> Output {
-    tokio::task::spawn_blocking(move || command.output().unwrap())
-        .await
-        .unwrap()
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
 
 async fn keycloak() -> MockAuthServer {
     MockAuthServer::builder()

@@ -72,8 +72,9 @@ pub async fn resolve(settings: &Settings, name: &str) -> Result<Settings, Failur
 /// adapter's default, the base URL's, or the one named. `None` for a
 /// generic account known only by its issuer.
 pub fn local_token_url(settings: &Settings, name: &str) -> Result<Option<String>, Failure> {
-    if settings.kind == Kind::Generic && settings.token_url.is_none() {
-        return Ok(None);
+    if settings.kind == Kind::Generic {
+        // A generic account names its token endpoint or has none yet.
+        return Ok(settings.token_url.clone());
     }
     Ok(Some(
         build(settings, name, false)?
