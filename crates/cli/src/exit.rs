@@ -54,11 +54,11 @@ impl Failure {
                 _ => return None,
             },
             Error::Config(config) if config.kind() == ConfigErrorKind::NotATokenEndpoint => {
-                "check --base-url or --token-url"
+                "check --base-url or --token-url, or the profile's issuer or token_url (`authkit profile show NAME`)"
             }
             Error::Transient(_) => "the server or the network failed; trying again later may work",
             Error::Protocol(_) => {
-                "the server did not answer as an OAuth server; check --base-url or --token-url"
+                "the server did not answer as an OAuth server; check --base-url or --token-url, or the profile's issuer or token_url"
             }
             Error::Store(_) | Error::UnsavedRotation { .. } => {
                 "check the store's directory (--store or AUTHKIT_STORE)"

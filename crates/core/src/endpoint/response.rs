@@ -80,7 +80,28 @@ pub struct ParseContext<'a> {
 
 /// Interprets a token endpoint response: a bound [`TokenSet`] on success, a
 /// classified [`Error`] otherwise. Never panics, whatever the bytes.
+/// A URL that is not a token endpoint is named in the error, so the person
+/// reading it knows which setting to fix.
 pub fn interpret(response: &ResponseParts<'_>, ctx: &ParseContext<'_>) -> Result<TokenSet, Error> {
+    interpret_unnamed(response, ctx).map_err(|error| match error {
+        Error::Config(config) if config.kind() == ConfigErrorKind::NotATokenEndpoint => {
+            Error::Config(ConfigError::new(
+                ConfigErrorKind::NotATokenEndpoint,
+                format!(
+                    "{} is not a token endpoint: {}",
+                    ctx.binding.token_endpoint(),
+                    config.message()
+                ),
+            ))
+        }
+        other => other,
+    })
+}
+
+fn interpret_unnamed(
+    response: &ResponseParts<'_>,
+    ctx: &ParseContext<'_>,
+) -> Result<TokenSet, Error> {
     let status = response.status;
     if status == 429 {
         return Err(transient(
@@ -168,7 +189,7 @@ fn foreign(response: &ResponseParts<'_>, excerpt: String) -> Error {
         status @ (404 | 405 | 410) => Error::Config(ConfigError::new(
             ConfigErrorKind::NotATokenEndpoint,
             format!(
-                "the URL is not a token endpoint: it answered {status} with a {} page ({excerpt})",
+                "it answered {status} with a {} page ({excerpt})",
                 content_type_text(response)
             ),
         )),
