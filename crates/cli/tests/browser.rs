@@ -101,18 +101,47 @@ impl Driver {
 /// `authkit login vonage` against the server, started; returns the child
 /// and the authorization URL it printed.
 fn login(store: &Path, server: &OidcProvider) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_authkit"))
+    login_with(
+        store,
+        &[
+            "login",
+            "vonage",
+            "--client-id",
+            CLIENT,
+            "--redirect-uri",
+            "http://127.0.0.1:0/callback",
+            "--authorize-url",
+            &server.url("/auth"),
+            "--token-url",
+            &server.url("/token"),
+            "--no-browser",
+            "--timeout",
+            "60",
+        ],
+    )
+}
+
+/// `authkit` with the store, a profiles file beside it and the client
+/// secret in the environment.
+fn authkit(store: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_authkit"));
+    command
         .env_remove("AUTHKIT_STORE")
         .env_remove("AUTHKIT_STORE_KEY")
         .env_remove("AUTHKIT_STORE_KEY_FILE")
+        .env_remove("AUTHKIT_PROFILE")
+        .env("AUTHKIT_CONFIG", store.join("profiles.toml"))
         .env("AUTHKIT_CLIENT_SECRET", OidcProvider::CLIENT_SECRET)
         .arg("--store")
-        .arg(store)
-        .args(["login", "vonage", "--client-id", CLIENT])
-        .args(["--redirect-uri", "http://127.0.0.1:0/callback"])
-        .args(["--authorize-url", &server.url("/auth")])
-        .args(["--token-url", &server.url("/token")])
-        .args(["--no-browser", "--timeout", "60"])
+        .arg(store);
+    command
+}
+
+/// `authkit <args>` (a sign-in), started; returns the child and the
+/// authorization URL it printed.
+fn login_with(store: &Path, args: &[&str]) -> (Child, String) {
+    let mut child = authkit(store)
+        .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -190,6 +219,99 @@ async fn sign_in_form(browser: &Client, url: &str) {
         .for_element(Locator::Css("input[name=login]"))
         .await
         .expect("the sign-in form");
+}
+
+/// Signs in as `user` on the form at `url`, and waits for the receiver's page.
+async fn sign_in_as(browser: &Client, url: &str, user: &str) {
+    sign_in_form(browser, url).await;
+    browser
+        .find(Locator::Css("input[name=login]"))
+        .await
+        .unwrap()
+        .send_keys(user)
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Css("input[name=password]"))
+        .await
+        .unwrap()
+        .send_keys(OidcProvider::PASSWORD)
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Id("sign-in"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    at_receiver(browser).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_profile_signs_in_in_a_browser_at_a_server_it_discovered() {
+    let (Some(driver), Some(server)) = (Driver::start(), OidcProvider::start()) else {
+        return;
+    };
+    let store = tempfile::tempdir().unwrap();
+    let added = authkit(store.path())
+        .args(["profile", "add", "web", "--grant", "code"])
+        .args(["--issuer", server.issuer()])
+        .args(["--client-id", CLIENT, "--client-auth", "basic"])
+        .args(["--scope", "openid offline_access"])
+        .output()
+        .unwrap();
+    assert!(added.status.success());
+    let (child, url) = login_with(
+        store.path(),
+        &[
+            "login",
+            "--profile",
+            "web",
+            "--no-browser",
+            "--timeout",
+            "60",
+        ],
+    );
+    // The URL is the discovered authorization endpoint, with PKCE.
+    let parsed = url::Url::parse(&url).unwrap();
+    assert_eq!(
+        format!("{}{}", parsed.origin().ascii_serialization(), parsed.path()),
+        server.url("/auth")
+    );
+    let query: std::collections::HashMap<_, _> = parsed.query_pairs().into_owned().collect();
+    assert_eq!(
+        query.get("code_challenge_method").map(String::as_str),
+        Some("S256")
+    );
+    assert_eq!(query.get("client_id").map(String::as_str), Some(CLIENT));
+    let browser = driver.browser().await;
+    sign_in_as(&browser, &url, "frank").await;
+    let text = page_text(&browser).await;
+    screenshot(&browser, "profile-signed-in").await;
+    assert!(text.contains("Signed in"), "{text}");
+    assert!(text.contains(&format!("web:{CLIENT}")), "{text}");
+    browser.close().await.unwrap();
+    assert_eq!(exit_code(child).await, 0, "authkit login failed");
+
+    // The profile's account serves the tokens it signed in with.
+    let output = authkit(store.path())
+        .args(["token", "--profile", "web", "--json"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(
+        json["account"]
+            .as_str()
+            .is_some_and(|a| a.starts_with(&format!("web:{CLIENT}#"))),
+        "{json}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -278,6 +400,20 @@ async fn a_person_signs_in_in_a_browser_and_the_account_then_serves_tokens() {
     );
     let token = String::from_utf8(output.stdout).unwrap();
     assert!(token.trim().len() > 20, "{token}");
+
+    // The account remembers the server it signed in to: without
+    // --token-url it is the same account, not one at Vonage's own host.
+    let remembered = authkit(store.path())
+        .args(["token", "vonage", "--client-id", CLIENT])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        remembered.status.success(),
+        "{}",
+        String::from_utf8_lossy(&remembered.stderr)
+    );
+    assert_eq!(String::from_utf8(remembered.stdout).unwrap(), token);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
