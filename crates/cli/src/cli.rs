@@ -16,9 +16,9 @@ use crate::settings::{ClientAuthMethod, Grant, Kind, Settings};
 ///
 /// Exit codes: 0 ok, 2 usage or configuration, 3 the server refused (sign in
 /// again or fix the credentials), 4 server or network failure (worth
-/// retrying), 5 store failure.
+/// retrying), 5 store failure, 130 cancelled with Ctrl-C.
 #[derive(Debug, Parser)]
-#[command(name = "authkit", version, about, long_about)]
+#[command(name = "authkit", version, about, long_about, verbatim_doc_comment)]
 pub struct Cli {
     /// Where tokens are kept (a directory); default: the platform's per-user data directory.
     #[arg(long, global = true, env = "AUTHKIT_STORE", value_name = "PATH")]
@@ -51,6 +51,7 @@ pub enum Command {
     ///   authkit token --account voipex:me@example.com --json | jq -r .expires_at
     ///   authkit token voipex --username me@example.com
     ///   authkit token vonage --client-id KEY --force-refresh
+    #[command(verbatim_doc_comment)]
     Token {
         /// Print JSON instead: the token, its type, its expiry (RFC 3339 and
         /// seconds left, and whether the server stated it), its scopes and
@@ -71,6 +72,7 @@ pub enum Command {
     ///   authkit login --profile work              # the browser, code with PKCE
     ///   authkit login --profile work --device     # a code to enter on another device
     ///   authkit login vonage --client-id KEY --redirect-uri http://127.0.0.1:8400/callback
+    #[command(verbatim_doc_comment)]
     Login {
         #[command(flatten)]
         account: AccountChoice,
@@ -84,6 +86,7 @@ pub enum Command {
     ///
     ///   authkit profile add work --issuer https://login.example.com --grant device --client-id cli --default
     ///   authkit profile list
+    #[command(verbatim_doc_comment)]
     Profile {
         /// What to do with profiles.
         #[command(subcommand)]
@@ -98,6 +101,7 @@ pub enum Command {
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     ///
     ///   authkit completions bash > ~/.local/share/bash-completion/completions/authkit
+    #[command(verbatim_doc_comment)]
     Completions {
         /// The shell.
         shell: clap_complete::Shell,
@@ -107,6 +111,7 @@ pub enum Command {
     ///
     ///   authkit logout voipex:me@example.com
     ///   authkit logout --profile work
+    #[command(verbatim_doc_comment)]
     Logout {
         /// The account key, as `authkit status` shows it (e.g. `voipex:me@example.com`).
         #[arg(required_unless_present = "profile", conflicts_with = "profile")]
@@ -185,6 +190,7 @@ pub enum ProfileCommand {
     ///   authkit profile add ci --token-url https://auth.example.com/token --grant client-credentials \
     ///       --client-id ci-bot --client-auth basic       # secret: AUTHKIT_CLIENT_SECRET
     ///   authkit profile add me --kind voipex --username me@example.com --default
+    #[command(verbatim_doc_comment)]
     Add(Box<ProfileAddArgs>),
     /// List the profiles (the default one is marked `*`).
     List,

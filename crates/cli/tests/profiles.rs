@@ -362,3 +362,30 @@ async fn a_confidential_client_profile_reads_its_secret_and_never_shows_it() {
         }
     }
 }
+
+#[tokio::test]
+async fn help_shows_each_example_on_its_own_line() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    for (command, example) in [
+        (vec!["token", "--help"], "  authkit token --profile work"),
+        (
+            vec!["login", "--help"],
+            "  authkit login --profile work --device     # a code to enter on another device",
+        ),
+        (
+            vec!["profile", "add", "--help"],
+            "  authkit profile add me --kind voipex --username me@example.com --default",
+        ),
+        (vec!["--help"], "  authkit login --profile work --device"),
+    ] {
+        let mut help = authkit(dir.path());
+        help.args(&command);
+        let help = run(help).await;
+        assert!(help.status.success());
+        let text = stdout(&help);
+        assert!(
+            text.lines().any(|line| line.trim_end() == example),
+            "{command:?}: no line {example:?} in\n{text}"
+        );
+    }
+}

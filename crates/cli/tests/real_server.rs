@@ -225,3 +225,49 @@ async fn a_client_credentials_profile_discovers_its_server_and_signs_in_on_first
     assert!(message.contains("/no-such-endpoint"), "{message}");
     assert!(message.contains("check"), "{message}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_while_a_device_sign_in_waits_cancels_it_and_stores_nothing() {
+    let Some(server) = OidcProvider::start() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let store = dir.path().join("tokens");
+    let mut add = authkit(&store);
+    add.args(["profile", "add", "dev", "--grant", "device"])
+        .args(["--issuer", server.issuer()])
+        .args(["--client-id", "authkit-device"]);
+    assert!(run(add).await.status.success());
+    let mut login = authkit(&store);
+    login
+        .args(["login", "--device", "--timeout", "60"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let mut child = login.spawn().expect("authkit login");
+    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    while let Some(Ok(line)) = lines.next() {
+        if line.starts_with("(or open ") {
+            break;
+        }
+    }
+    let interrupted = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(interrupted.success());
+    let rest = std::thread::spawn(move || lines.map_while(Result::ok).collect::<Vec<_>>());
+    let status = tokio::task::spawn_blocking(move || child.wait().expect("login ends"))
+        .await
+        .expect("joined");
+    let rest = rest.join().expect("stderr read").join("\n");
+    assert_eq!(status.code(), Some(130), "{rest}");
+    assert!(rest.contains("cancelled"), "{rest}");
+    assert!(
+        FileStore::open(&store)
+            .expect("the store")
+            .keys()
+            .await
+            .expect("keys")
+            .is_empty()
+    );
+}
