@@ -90,7 +90,7 @@ pub use introspection::{Introspection, IntrospectionEndpoint};
 pub use manager::{
     AccessTokenFuture, Authorization, RefreshPolicy, TokenManager, TokenManagerBuilder,
 };
-pub use provider::GenericProvider;
+pub use provider::{Adapter, GenericProvider};
 pub use revocation::{Revocation, RevocationEndpoint, SignOut, TokenTypeHint};
 pub use secrecy::SecretString;
 pub use secret::{

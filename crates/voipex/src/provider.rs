@@ -1,10 +1,8 @@
 //! The Voipex provider and its builder.
 
-use async_trait::async_trait;
 use authkit_core::{
-    AccountKey, Binding, ClientAuth, ClientSecret, EndpointSettings, Error, Password,
-    PasswordGrant, RefreshToken, RefreshTokenGrant, RequestContext, Scopes, TokenEndpoint,
-    TokenProvider, TokenSet,
+    Adapter, ClientAuth, ClientSecret, EndpointSettings, Error, GenericProvider, Password,
+    PasswordGrant,
 };
 
 use crate::refusal::classify;
@@ -16,13 +14,15 @@ pub const TOKEN_PATH: &str = "/token";
 /// The public client Voipex's page signs in with.
 pub const DEFAULT_CLIENT_ID: &str = "api";
 
-/// One Voipex account, signed in with the password grant.
+/// One Voipex account, signed in with the password grant: a
+/// [`GenericProvider`] with Voipex's endpoint, client and refusals.
 #[derive(Debug, Clone)]
-pub struct Voipex {
-    key: AccountKey,
-    binding: Binding,
-    endpoint: TokenEndpoint,
-    grant: PasswordGrant,
+pub struct Voipex(GenericProvider);
+
+impl Adapter for Voipex {
+    fn generic(&self) -> &GenericProvider {
+        &self.0
+    }
 }
 
 impl Voipex {
@@ -41,37 +41,7 @@ impl Voipex {
 
     /// The token endpoint this account uses.
     pub fn token_url(&self) -> &str {
-        self.endpoint.url().as_str()
-    }
-}
-
-#[async_trait]
-impl TokenProvider for Voipex {
-    fn account_key(&self) -> &AccountKey {
-        &self.key
-    }
-
-    fn binding(&self) -> &Binding {
-        &self.binding
-    }
-
-    async fn authenticate(&self, cx: &RequestContext) -> Result<TokenSet, Error> {
-        self.endpoint
-            .request(&self.grant, cx)
-            .await
-            .map_err(|e| e.map_refusal(classify))
-    }
-
-    async fn refresh(
-        &self,
-        refresh_token: &RefreshToken,
-        cx: &RequestContext,
-    ) -> Result<TokenSet, Error> {
-        let grant = RefreshTokenGrant::new(refresh_token.clone());
-        self.endpoint
-            .request(&grant, cx)
-            .await
-            .map_err(|e| e.map_refusal(classify))
+        self.0.endpoint().url().as_str()
     }
 }
 
@@ -144,14 +114,12 @@ impl VoipexBuilder {
             .token_endpoint(DEFAULT_BASE_URL, TOKEN_PATH)
             .client_auth(auth)
             .build()?;
-        let binding = endpoint
-            .binding()
-            .with_scopes(Scopes::new(self.scopes.iter().cloned()));
-        Ok(Voipex {
-            key: binding.account_key(&format!("voipex:{}", self.username)),
-            binding,
-            endpoint,
-            grant: PasswordGrant::new(self.username, self.password).with_scopes(self.scopes),
-        })
+        let name = format!("voipex:{}", self.username);
+        let grant = PasswordGrant::new(self.username, self.password).with_scopes(self.scopes);
+        Ok(Voipex(
+            GenericProvider::new(name, endpoint)
+                .with_grant(grant)
+                .with_refusals(classify),
+        ))
     }
 }

@@ -44,26 +44,19 @@ const DEAD_REFRESH_TOKEN: &[&str] = &[
     "user session not found",
 ];
 
-fn description(refusal: &Refusal) -> String {
-    refusal.description().unwrap_or("").to_ascii_lowercase()
-}
-
 /// Marks what a Keycloak refusal means: a disabled or unfinished account is
 /// terminal (the password is not sent again), and a session that ended
 /// makes the refresh token dead whatever code it came with (some Keycloak
 /// paths say `invalid_token` or `unauthorized_client`).
 pub(crate) fn classify(refusal: Refusal) -> Refusal {
-    let description = description(&refusal);
-    let refusal = if description.contains("account disabled") {
+    let refusal = if refusal.mentions(&["account disabled"]) {
         refusal.with_account_state(AccountState::Disabled)
-    } else if description.contains("not fully set up") {
+    } else if refusal.mentions(&["not fully set up"]) {
         refusal.with_account_state(AccountState::NotFullySetUp)
     } else {
         refusal
     };
-    if *refusal.grant() == GrantKind::RefreshToken
-        && DEAD_REFRESH_TOKEN.iter().any(|d| description.contains(d))
-    {
+    if *refusal.grant() == GrantKind::RefreshToken && refusal.mentions(DEAD_REFRESH_TOKEN) {
         refusal.with_refresh_token_dead(true)
     } else {
         refusal

@@ -11,22 +11,26 @@
 //! then on the manager refreshes them, and when the refresh token dies it
 //! says a person must sign in again.
 
-use async_trait::async_trait;
 use authkit_core::{
-    AccountKey, AuthorizationCode, AuthorizationCodeGrant, Binding, ClientAuth, Error,
-    PkceVerifier, RefreshToken, RequestContext, Scopes, State, TokenProvider, TokenSet,
+    Adapter, AuthorizationCode, AuthorizationCodeGrant, ClientAuth, Error, GenericProvider,
+    PkceVerifier, RequestContext, State, TokenSet,
 };
 use url::Url;
 
-use crate::config::{Vonage, with_page_lifetimes};
+use crate::config::Vonage;
 
 /// One Vonage user who signs in through the browser.
 #[derive(Debug, Clone)]
 pub struct VonageCodeAccount {
     vonage: Vonage,
-    key: AccountKey,
-    binding: Binding,
+    generic: GenericProvider,
     redirect_uri: String,
+}
+
+impl Adapter for VonageCodeAccount {
+    fn generic(&self) -> &GenericProvider {
+        &self.generic
+    }
 }
 
 /// A pending browser sign-in: the URL to open, and what the exchange needs.
@@ -71,13 +75,12 @@ impl VonageCodeAccount {
         } else {
             label
         };
-        let binding = vonage
-            .token_endpoint
-            .binding()
-            .with_scopes(Scopes::new(vonage.scopes.iter().cloned()));
+        let generic = vonage
+            .generic(format!("vonage:{}:{label}", vonage.consumer_key))
+            .with_scopes(vonage.scopes.iter().cloned())
+            .with_sign_in_hint("signs in through the browser (for example `authkit login vonage`)");
         Ok(Self {
-            key: binding.account_key(&format!("vonage:{}:{label}", vonage.consumer_key)),
-            binding,
+            generic,
             vonage,
             redirect_uri,
         })
@@ -161,35 +164,6 @@ impl VonageCodeAccount {
         basic
             .request(&grant, cx)
             .await
-            .map(with_page_lifetimes)
             .map_err(|e| e.map_refusal(crate::refusal::classify))
-    }
-}
-
-#[async_trait]
-impl TokenProvider for VonageCodeAccount {
-    fn account_key(&self) -> &AccountKey {
-        &self.key
-    }
-
-    fn binding(&self) -> &Binding {
-        &self.binding
-    }
-
-    async fn authenticate(&self, _cx: &RequestContext) -> Result<TokenSet, Error> {
-        Err(Error::SignInRequired {
-            reason: format!(
-                "{} signs in through the browser (for example `authkit login vonage`)",
-                self.key
-            ),
-        })
-    }
-
-    async fn refresh(
-        &self,
-        refresh_token: &RefreshToken,
-        cx: &RequestContext,
-    ) -> Result<TokenSet, Error> {
-        self.vonage.refresh(refresh_token, cx).await
     }
 }

@@ -4,14 +4,13 @@
 use std::time::Duration;
 
 use authkit_core::{
-    ClientAuth, ClientId, ClientSecret, EndpointSettings, Error, Password, RefreshToken,
-    RefreshTokenGrant, RequestContext, TokenEndpoint, TokenSet, validate_url,
+    ClientAuth, ClientId, ClientSecret, EndpointSettings, Error, GenericProvider, Password,
+    TokenEndpoint, validate_url,
 };
 use url::Url;
 
 use crate::code::VonageCodeAccount;
 use crate::password::VonagePasswordAccount;
-use crate::refusal::classify;
 
 /// Vonage's API host.
 pub const DEFAULT_BASE_URL: &str = "https://api.vonage.com";
@@ -74,19 +73,13 @@ impl Vonage {
         VonageCodeAccount::new(self.clone(), redirect_uri.into(), label.into())
     }
 
-    /// Refreshes with `grant_type=refresh_token`, the consumer key and
-    /// secret in the body, as the page shows; the same for every account kind.
-    pub(crate) async fn refresh(
-        &self,
-        refresh_token: &RefreshToken,
-        cx: &RequestContext,
-    ) -> Result<TokenSet, Error> {
-        let grant = RefreshTokenGrant::new(refresh_token.clone());
-        self.token_endpoint
-            .request(&grant, cx)
-            .await
-            .map(with_page_lifetimes)
-            .map_err(|e| e.map_refusal(classify))
+    /// A generic provider for the account `name` at this application's
+    /// token endpoint, reading refusals as the API manager words them. Every
+    /// account kind refreshes the same way: `grant_type=refresh_token`, the
+    /// consumer key and secret in the body, as the page shows.
+    pub(crate) fn generic(&self, name: String) -> GenericProvider {
+        GenericProvider::new(name, self.token_endpoint.clone())
+            .with_refusals(crate::refusal::classify)
     }
 
     /// The consumer key.
@@ -102,17 +95,6 @@ impl Vonage {
     /// The authorization endpoint's URL.
     pub fn authorize_url(&self) -> &str {
         self.authorize_url.as_str()
-    }
-}
-
-/// Fills in the page's refresh token lifetime when the server sent none.
-pub(crate) fn with_page_lifetimes(tokens: TokenSet) -> TokenSet {
-    if tokens.refresh_token().is_some() && tokens.refresh_expires_at().is_none() {
-        let refresh = tokens.refresh_token().cloned();
-        let expires = tokens.issued_at() + REFRESH_TOKEN_LIFETIME;
-        tokens.with_refresh_token(refresh, Some(expires))
-    } else {
-        tokens
     }
 }
 
@@ -177,6 +159,7 @@ impl VonageBuilder {
                 self.consumer_secret.clone(),
             ))
             .default_lifetime(ACCESS_TOKEN_LIFETIME)
+            .default_refresh_lifetime(REFRESH_TOKEN_LIFETIME)
             .build()?;
         Ok(Vonage {
             consumer_key: ClientId::new(self.consumer_key),

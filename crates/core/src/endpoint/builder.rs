@@ -42,6 +42,7 @@ pub struct TokenEndpointBuilder {
     auth: Option<ClientAuth>,
     settings: EndpointSettings,
     default_lifetime: Duration,
+    default_refresh_lifetime: Option<Duration>,
 }
 
 impl fmt::Debug for TokenEndpointBuilder {
@@ -61,6 +62,7 @@ impl TokenEndpointBuilder {
             auth: None,
             settings: EndpointSettings::default(),
             default_lifetime: DEFAULT_TOKEN_LIFETIME,
+            default_refresh_lifetime: None,
         }
     }
 
@@ -103,6 +105,26 @@ impl TokenEndpointBuilder {
     /// The lifetime assumed when the server sends no usable `expires_in`.
     pub fn default_lifetime(mut self, lifetime: Duration) -> Self {
         self.default_lifetime = lifetime;
+        self
+    }
+
+    /// The refresh token's lifetime when the server sends a refresh token
+    /// and no `refresh_expires_in`: a provider whose documentation states
+    /// one (Vonage: 7 days) says so here, so the manager knows when a person
+    /// must sign in again. Without it, a refresh token's end is unknown.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use authkit_core::{ClientAuth, TokenEndpoint};
+    /// let endpoint = TokenEndpoint::builder("https://auth.example.com/token")
+    ///     .client_auth(ClientAuth::public("cli"))
+    ///     .default_lifetime(Duration::from_secs(24 * 3600))
+    ///     .default_refresh_lifetime(Duration::from_secs(7 * 24 * 3600))
+    ///     .build()?;
+    /// # Ok::<(), authkit_core::Error>(())
+    /// ```
+    pub fn default_refresh_lifetime(mut self, lifetime: Duration) -> Self {
+        self.default_refresh_lifetime = Some(lifetime);
         self
     }
 
@@ -154,6 +176,9 @@ impl TokenEndpointBuilder {
                     .max_response_bytes
                     .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES),
                 default_lifetime,
+                default_refresh_lifetime: self
+                    .default_refresh_lifetime
+                    .and_then(|d| time::Duration::try_from(d).ok()),
                 accepted_token_types: settings.accepted_token_types.clone(),
             }),
         })

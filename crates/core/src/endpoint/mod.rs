@@ -101,6 +101,7 @@ struct Inner {
     retry: RetryPolicy,
     max_response_bytes: usize,
     default_lifetime: time::Duration,
+    default_refresh_lifetime: Option<time::Duration>,
     accepted_token_types: Vec<TokenType>,
 }
 
@@ -376,6 +377,16 @@ impl TokenEndpoint {
                 accepted_token_types: &accepted,
             },
         )?;
+        let tokens = match self.inner.default_refresh_lifetime {
+            Some(lifetime)
+                if tokens.refresh_token().is_some() && tokens.refresh_expires_at().is_none() =>
+            {
+                let refresh = tokens.refresh_token().cloned();
+                let ends = tokens.issued_at() + lifetime;
+                tokens.with_refresh_token(refresh, Some(ends))
+            }
+            _ => tokens,
+        };
         // A DPoP-bound set keeps the key it is bound to.
         Ok(match (cx.dpop(), tokens.token_type()) {
             (Some(dpop), TokenType::DPoP) => tokens.with_dpop_key(Some(dpop.key().clone())),

@@ -256,6 +256,31 @@ impl Refusal {
         self.fields.get(name).and_then(Value::as_str)
     }
 
+    /// Whether the server's words mention any of `phrases`, ignoring case:
+    /// the description, or any other text field of the body (servers that
+    /// put their reason in a field of their own are read the same way).
+    /// The opening of most refusal classifiers:
+    ///
+    /// ```
+    /// # use authkit_core::*;
+    /// let refusal = Refusal::new(GrantKind::RefreshToken, ErrorCode::InvalidGrant, 400)
+    ///     .with_description("Session not active");
+    /// assert!(refusal.mentions(&["token is not active", "session not active"]));
+    /// assert!(!refusal.mentions(&["account disabled"]));
+    /// ```
+    pub fn mentions(&self, phrases: &[&str]) -> bool {
+        let texts = self
+            .description
+            .iter()
+            .map(String::as_str)
+            .chain(self.fields.values().filter_map(Value::as_str));
+        let lowered: Vec<String> = texts.map(str::to_ascii_lowercase).collect();
+        phrases.iter().any(|phrase| {
+            let phrase = phrase.to_ascii_lowercase();
+            lowered.iter().any(|text| text.contains(&phrase))
+        })
+    }
+
     /// Whether the refusal says the refresh token is dead (expired, spent,
     /// revoked): it must not be sent again.
     pub fn is_refresh_token_dead(&self) -> bool {

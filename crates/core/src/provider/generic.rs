@@ -1,88 +1,34 @@
-//! Providers: one account at one authorization server.
-//!
-//! A [`TokenProvider`] knows how to get a token set from nothing
-//! ([`TokenProvider::authenticate`]) and how to renew one
-//! ([`TokenProvider::refresh`]), and says where its tokens come from
-//! ([`TokenProvider::binding`]). It knows nothing of caching, locking or
-//! storing: the [`crate::TokenManager`] does that, the same way for every
-//! provider. An adapter crate is a provider plus its server's quirks; the
-//! [`GenericProvider`] serves any standard OAuth 2 server with none.
+//! [`GenericProvider`]: a token endpoint, the grant that authenticates
+//! unattended, and what an adapter adds of its server's facts (how its
+//! refusals read, what to tell a person who must sign in).
 
 use std::fmt;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 
+use super::TokenProvider;
 use crate::binding::{Binding, Scopes};
 use crate::client_auth::ClientAuth;
 use crate::discovery::ServerMetadata;
 use crate::endpoint::{EndpointSettings, RequestContext, TokenEndpoint};
-use crate::error::Error;
+use crate::error::{Error, Refusal};
 use crate::grant::{GrantType, RefreshTokenGrant};
 use crate::revocation::{Revocation, RevocationEndpoint};
 use crate::secret::{AccountKey, RefreshToken};
 use crate::token::TokenSet;
-
-/// One account at one provider.
-#[async_trait]
-pub trait TokenProvider: Send + Sync + fmt::Debug {
-    /// The account's stable name, such as `voipex:alice@example.com#1a2b3c4d`:
-    /// the key its tokens are stored under. It must differ between servers
-    /// and clients (see [`Binding::account_key`]).
-    fn account_key(&self) -> &AccountKey;
-
-    /// Where this provider's tokens come from and what they must grant: the
-    /// token endpoint, the client id, the resources and the scopes it asks
-    /// for. The manager uses a stored set only when its own binding serves
-    /// this one, and never sends its refresh token anywhere else.
-    fn binding(&self) -> &Binding;
-
-    /// Gets a fresh token set without a refresh token: a password or client
-    /// credentials grant. Providers that need a person (authorization code)
-    /// return [`Error::SignInRequired`].
-    async fn authenticate(&self, cx: &RequestContext) -> Result<TokenSet, Error>;
-
-    /// Exchanges a refresh token for a new token set. A refusal of the token
-    /// itself must come back as a refusal for which
-    /// [`crate::Refusal::is_refresh_token_dead`] is true, or as
-    /// [`Error::SignInRequired`].
-    async fn refresh(
-        &self,
-        refresh_token: &RefreshToken,
-        cx: &RequestContext,
-    ) -> Result<TokenSet, Error>;
-
-    /// Asks for a token for other `resources` (RFC 8707 §2.2) or narrower
-    /// `scopes` with `refresh_token`, for [`crate::TokenManager::for_resource`].
-    /// The default cannot: a configuration error naming the provider.
-    async fn refresh_for(
-        &self,
-        refresh_token: &RefreshToken,
-        resources: &[String],
-        scopes: &[String],
-        cx: &RequestContext,
-    ) -> Result<TokenSet, Error> {
-        let _ = (refresh_token, resources, scopes, cx);
-        Err(Error::config(format!(
-            "{} cannot ask for tokens for other resources",
-            self.account_key()
-        )))
-    }
-
-    /// Revokes `tokens` at the server (RFC 7009) when the server offers
-    /// revocation; the manager calls it on sign-out, under the store's hold,
-    /// and removes the set whatever it returns. The default offers none.
-    async fn revoke(&self, tokens: &TokenSet, cx: &RequestContext) -> Revocation {
-        let _ = (tokens, cx);
-        Revocation::NotOffered
-    }
-}
 
 /// A provider for any standard OAuth 2 server: a token endpoint, plus the
 /// grant that authenticates unattended (password, client credentials), if any.
 ///
 /// Its account key is the name you give followed by `#` and the binding's
 /// fingerprint, so the same name at two servers or clients is two accounts.
+///
+/// It is also what an adapter is made of: the adapter builds one with its
+/// server's facts (default URL and path on the endpoint, the client
+/// authentication, the grant, [`GenericProvider::with_refusals`] for how
+/// the server words its refusals, [`GenericProvider::with_sign_in_hint`]
+/// for what a person must do) and wraps it (see [`super::Adapter`]).
 #[derive(Clone, Debug)]
 pub struct GenericProvider {
     name: String,
@@ -91,8 +37,21 @@ pub struct GenericProvider {
     endpoint: TokenEndpoint,
     authentication: Option<Arc<dyn GrantType>>,
     refresh_scopes: Vec<String>,
+    scopes: Vec<String>,
     resources: Vec<String>,
     revocation: Option<RevocationEndpoint>,
+    refusals: Option<Classifier>,
+    sign_in_hint: Option<String>,
+}
+
+/// A server's reading of its own refusals.
+#[derive(Clone)]
+struct Classifier(Arc<dyn Fn(Refusal) -> Refusal + Send + Sync>);
+
+impl fmt::Debug for Classifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Classifier")
+    }
 }
 
 impl GenericProvider {
@@ -108,8 +67,54 @@ impl GenericProvider {
             endpoint,
             authentication: None,
             refresh_scopes: Vec::new(),
+            scopes: Vec::new(),
             resources: Vec::new(),
             revocation: None,
+            refusals: None,
+            sign_in_hint: None,
+        }
+    }
+
+    /// Reads every refusal of this server with `classify` before the manager
+    /// sees it: mark a dead refresh token
+    /// ([`Refusal::with_refresh_token_dead`]) and terminal account states
+    /// ([`Refusal::with_account_state`]) from the server's own words.
+    ///
+    /// ```
+    /// # use authkit_core::*;
+    /// fn classify(refusal: Refusal) -> Refusal {
+    ///     if refusal.mentions(&["account locked"]) {
+    ///         refusal.with_account_state(AccountState::Locked)
+    ///     } else {
+    ///         refusal
+    ///     }
+    /// }
+    /// let endpoint = TokenEndpoint::builder("https://auth.example.com/token")
+    ///     .client_auth(ClientAuth::public("cli"))
+    ///     .build()?;
+    /// let provider = GenericProvider::new("example:me", endpoint).with_refusals(classify);
+    /// # Ok::<(), authkit_core::Error>(())
+    /// ```
+    pub fn with_refusals(
+        mut self,
+        classify: impl Fn(Refusal) -> Refusal + Send + Sync + 'static,
+    ) -> Self {
+        self.refusals = Some(Classifier(Arc::new(classify)));
+        self
+    }
+
+    /// What [`Error::SignInRequired`] tells a person when this account has
+    /// no unattended grant (a browser account): the command or page that
+    /// signs it in, such as "signs in through the browser (`authkit login`)".
+    pub fn with_sign_in_hint(mut self, hint: impl Into<String>) -> Self {
+        self.sign_in_hint = Some(hint.into());
+        self
+    }
+
+    fn classified(&self, result: Result<TokenSet, Error>) -> Result<TokenSet, Error> {
+        match &self.refusals {
+            Some(Classifier(classify)) => result.map_err(|e| e.map_refusal(|r| classify(r))),
+            None => result,
         }
     }
 
@@ -123,6 +128,20 @@ impl GenericProvider {
         S: Into<String>,
     {
         self.resources = resources.into_iter().map(Into::into).collect();
+        self.rebind();
+        self
+    }
+
+    /// The scopes this account's tokens must grant, when no grant names
+    /// them: a set signed in elsewhere (a browser sign-in that asked for
+    /// them) serves this provider only if it was granted them. Refreshes do
+    /// not send them (see [`GenericProvider::with_refresh_scopes`] for that).
+    pub fn with_scopes<I, S>(mut self, scopes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.scopes = scopes.into_iter().map(Into::into).collect();
         self.rebind();
         self
     }
@@ -180,7 +199,7 @@ impl GenericProvider {
     fn rebind(&mut self) {
         let (scopes, mut resources) = match &self.authentication {
             Some(grant) => (grant.requested_scopes(), grant.resources()),
-            None => (&[][..], &[][..]),
+            None => (&self.scopes[..], &[][..]),
         };
         if resources.is_empty() {
             resources = &self.resources[..];
@@ -216,9 +235,12 @@ impl TokenProvider for GenericProvider {
 
     async fn authenticate(&self, cx: &RequestContext) -> Result<TokenSet, Error> {
         match &self.authentication {
-            Some(grant) => self.endpoint.request(grant.as_ref(), cx).await,
+            Some(grant) => self.classified(self.endpoint.request(grant.as_ref(), cx).await),
             None => Err(Error::SignInRequired {
-                reason: format!("{} has no way to sign in without a person", self.key),
+                reason: match &self.sign_in_hint {
+                    Some(hint) => format!("{} {hint}", self.key),
+                    None => format!("{} has no way to sign in without a person", self.key),
+                },
             }),
         }
     }
@@ -243,7 +265,7 @@ impl TokenProvider for GenericProvider {
         let grant = RefreshTokenGrant::new(refresh_token.clone())
             .with_scopes(scopes.to_vec())
             .with_resources(resources);
-        self.endpoint.request(&grant, cx).await
+        self.classified(self.endpoint.request(&grant, cx).await)
     }
 
     async fn revoke(&self, tokens: &TokenSet, cx: &RequestContext) -> Revocation {
@@ -254,44 +276,5 @@ impl TokenProvider for GenericProvider {
                 Err(error) => Revocation::Failed(error),
             },
         }
-    }
-}
-
-#[async_trait]
-impl<T: TokenProvider + ?Sized> TokenProvider for Arc<T> {
-    fn account_key(&self) -> &AccountKey {
-        (**self).account_key()
-    }
-
-    fn binding(&self) -> &Binding {
-        (**self).binding()
-    }
-
-    async fn authenticate(&self, cx: &RequestContext) -> Result<TokenSet, Error> {
-        (**self).authenticate(cx).await
-    }
-
-    async fn refresh(
-        &self,
-        refresh_token: &RefreshToken,
-        cx: &RequestContext,
-    ) -> Result<TokenSet, Error> {
-        (**self).refresh(refresh_token, cx).await
-    }
-
-    async fn refresh_for(
-        &self,
-        refresh_token: &RefreshToken,
-        resources: &[String],
-        scopes: &[String],
-        cx: &RequestContext,
-    ) -> Result<TokenSet, Error> {
-        (**self)
-            .refresh_for(refresh_token, resources, scopes, cx)
-            .await
-    }
-
-    async fn revoke(&self, tokens: &TokenSet, cx: &RequestContext) -> Revocation {
-        (**self).revoke(tokens, cx).await
     }
 }
