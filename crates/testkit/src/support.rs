@@ -123,3 +123,56 @@ pub async fn save(
 pub async fn remove(store: &dyn TokenStore, key: &AccountKey) -> Result<(), StoreError> {
     HeldAccount::acquire(store, key).await?.remove().await
 }
+
+/// What the authorization endpoint's redirect carried: the code and the
+/// `state`, as a loopback receiver would read them.
+#[derive(Debug, Clone)]
+pub struct AuthorizationRedirect {
+    /// The authorization code.
+    pub code: authkit_core::AuthorizationCode,
+    /// The `state` the redirect brought back, if any.
+    pub state: Option<String>,
+}
+
+/// Plays the person at a [`crate::MockAuthServer`]'s authorization
+/// endpoint: opens `authorization_url` (which signs in its first user and
+/// approves at once) and reads the redirect's `code` and `state` without
+/// following it. For the sign-in function of a browser provider's
+/// conformance run.
+pub async fn authorize(authorization_url: &str) -> Result<AuthorizationRedirect, String> {
+    let browser = authkit_core::http_client_builder()
+        .map_err(|e| format!("no HTTP client: {e}"))?
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| format!("no HTTP client: {e}"))?;
+    let response = browser
+        .get(authorization_url)
+        .send()
+        .await
+        .map_err(|e| format!("the authorization endpoint failed: {e}"))?;
+    let location = response
+        .headers()
+        .get("location")
+        .and_then(|l| l.to_str().ok())
+        .ok_or_else(|| {
+            format!(
+                "no redirect from the authorization endpoint ({})",
+                response.status()
+            )
+        })?;
+    let url =
+        url::Url::parse(location).map_err(|e| format!("a redirect that is not a URL: {e}"))?;
+    let param = |name: &str| {
+        url.query_pairs()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    };
+    let code = param("code").ok_or_else(|| match param("error") {
+        Some(error) => format!("the server refused the sign-in: {error}"),
+        None => "a redirect without a code".to_owned(),
+    })?;
+    Ok(AuthorizationRedirect {
+        code: authkit_core::AuthorizationCode::new(code),
+        state: param("state"),
+    })
+}

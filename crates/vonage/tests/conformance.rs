@@ -28,10 +28,10 @@ async fn vonage_password_accounts_conform() {
                 ))
         },
         |ctx| {
-            let vonage = vonage_at(&ctx.server.base_url())?;
+            let vonage = vonage_at(&ctx.server.base_url(), ctx.client_id(), ctx.client_secret())?;
             Ok(Arc::new(vonage.password_account(
                 ctx.username,
-                Password::new(ctx.password),
+                Password::new(ctx.password()),
             )))
         },
     )
@@ -42,8 +42,8 @@ async fn vonage_password_accounts_conform() {
 
 const REDIRECT: &str = "http://127.0.0.1:8765/callback";
 
-fn vonage_at(base_url: &str) -> Result<Vonage, authkit_core::Error> {
-    Vonage::builder("consumer-key", ClientSecret::new("consumer:secret%"))
+fn vonage_at(base_url: &str, key: &str, secret: &str) -> Result<Vonage, authkit_core::Error> {
+    Vonage::builder(key, ClientSecret::new(secret))
         .endpoint(authkit_core::EndpointSettings::new().base_url(base_url))
         .build()
 }
@@ -53,33 +53,17 @@ fn vonage_at(base_url: &str) -> Result<Vonage, authkit_core::Error> {
 async fn sign_in(
     ctx: authkit_testkit::conformance::SignInContext,
 ) -> Result<authkit_core::TokenSet, authkit_core::Error> {
-    let account = vonage_at(&ctx.base_url)?.code_account(REDIRECT, "default")?;
-    let cx = authkit_core::RequestContext::new(ctx.clock);
+    let vonage = vonage_at(&ctx.base_url, &ctx.client_id, &ctx.client_secret)?;
+    let account = vonage.code_account(REDIRECT, "default")?;
     let request = account.authorization_request();
-    let browser = authkit_core::http_client_builder()
-        .unwrap()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client");
-    let response = browser
-        .get(request.url().as_str())
-        .send()
+    let redirect = authkit_testkit::support::authorize(request.url().as_str())
         .await
-        .expect("authorize");
-    let location = response
-        .headers()
-        .get("location")
-        .and_then(|l| l.to_str().ok())
-        .expect("redirect");
-    let params: std::collections::HashMap<String, String> = url::Url::parse(location)
-        .expect("url")
-        .query_pairs()
-        .into_owned()
-        .collect();
+        .map_err(authkit_core::Error::config)?;
     let callback = authkit_vonage::Callback {
-        code: authkit_core::AuthorizationCode::new(params["code"].clone()),
-        state: params.get("state").cloned(),
+        code: redirect.code,
+        state: redirect.state,
     };
+    let cx = authkit_core::RequestContext::new(ctx.clock);
     account.exchange(request, &callback, &cx).await
 }
 
@@ -105,7 +89,8 @@ async fn vonage_code_accounts_conform() {
                 )
         },
         |ctx| {
-            let account = vonage_at(&ctx.server.base_url())?.code_account(REDIRECT, "default")?;
+            let vonage = vonage_at(&ctx.server.base_url(), ctx.client_id(), ctx.client_secret())?;
+            let account = vonage.code_account(REDIRECT, "default")?;
             Ok(Arc::new(account) as Arc<dyn TokenProvider>)
         },
     )

@@ -67,6 +67,12 @@ impl State {
                 .get("refresh_token")
                 .map(|t| RefreshToken::new(t.as_str())),
             scope: request.form.get("scope").cloned(),
+            issued_refresh_token: matches!(&reply, Reply::Tokens(body) if body.get("refresh_token").is_some()),
+            fields: {
+                let mut names: Vec<String> = request.form.keys().cloned().collect();
+                names.sort();
+                names
+            },
             outcome: match &reply {
                 Reply::Tokens(_) => Outcome::Issued,
                 Reply::Error { code, .. } => Outcome::Refused(code.clone()),
@@ -155,8 +161,10 @@ impl State {
         if !known {
             return self.invalid_grant("Invalid user credentials");
         }
-        let family = self.new_family();
-        Reply::Tokens(self.issue(Some(username), &client.id, scope, Some(family)))
+        // A client that may not refresh gets no refresh token: its renewal
+        // repeats the grant.
+        let family = client.allows("refresh_token").then(|| self.new_family());
+        Reply::Tokens(self.issue(Some(username), &client.id, scope, family))
     }
 
     fn refresh(&mut self, client: &MockClient, request: &TokenRequest) -> Reply {

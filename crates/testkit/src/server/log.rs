@@ -45,6 +45,10 @@ pub struct LoggedRequest {
     pub scope: Option<String>,
     /// What the server answered.
     pub outcome: Outcome,
+    /// Whether the answer carried a refresh token.
+    pub issued_refresh_token: bool,
+    /// The names of the form's fields (never their values), sorted.
+    pub fields: Vec<String>,
 }
 
 /// The server's request log.

@@ -155,6 +155,21 @@ impl MockAuthServer {
         self.state().config.users.clone()
     }
 
+    /// The first configured client's id and secret (none for a public
+    /// client): the client the conformance suite's provider uses.
+    pub fn first_client(&self) -> Option<(String, Option<String>)> {
+        self.state()
+            .config
+            .clients
+            .first()
+            .map(|c| (c.id.clone(), c.secret.clone()))
+    }
+
+    /// Whether a refresh hands out a new refresh token (and spends the old).
+    pub fn rotates_refresh_tokens(&self) -> bool {
+        self.state().config.refresh.rotate
+    }
+
     /// Makes the next authorization request end with `error=access_denied`.
     pub fn deny_next_authorization(&self) {
         self.state().deny_next_authorization = true;

@@ -46,6 +46,13 @@ impl Respond for TokenResponder {
                             .map(|t| authkit_core::RefreshToken::new(t.as_str())),
                         scope: None,
                         outcome: Outcome::Fault,
+                        issued_refresh_token: false,
+                        fields: {
+                            let mut names: Vec<String> =
+                                token_request.form.keys().cloned().collect();
+                            names.sort();
+                            names
+                        },
                     });
                     return fault_response(&other);
                 }
