@@ -20,7 +20,7 @@ fn generic(
     let endpoint = TokenEndpoint::builder(ctx.server.token_url())
         .client_auth(auth)
         .build()?;
-    let mut grant = PasswordGrant::new(ctx.username, Password::new(ctx.password));
+    let mut grant = PasswordGrant::new(ctx.username, Password::new(ctx.password()));
     if let Some(scope) = scope {
         grant = grant.with_scopes([scope]);
     }
@@ -143,7 +143,7 @@ async fn the_suite_names_the_behaviour_that_broke() {
                 .client_auth(ClientAuth::public("api"))
                 .build()?;
             let inner = GenericProvider::new("broken:dave", endpoint).with_grant(
-                PasswordGrant::new(ctx.username, Password::new(ctx.password)),
+                PasswordGrant::new(ctx.username, Password::new(ctx.password())),
             );
             Ok(Arc::new(NoRefresh(inner)))
         },
