@@ -9,7 +9,7 @@ use authkit::{
     BasicEncoding, ClientAuth, ClientSecret, GenericProvider, Password, PasswordGrant,
     TokenEndpoint, TokenProvider,
 };
-use authkit_testkit::conformance::{Conformance, ProviderContext};
+use authkit_testkit::conformance::{Conformance, ProviderContext, behaviour};
 use authkit_testkit::{MockAuthServer, MockClient, ResponseStyle};
 
 fn generic(
@@ -151,10 +151,7 @@ async fn the_suite_names_the_behaviour_that_broke() {
     .run()
     .await;
     let failed: Vec<&str> = report.failures().iter().map(|(name, _)| *name).collect();
-    assert!(failed.contains(&"refresh"), "{failed:?}");
-    assert!(
-        failed.contains(&"rotation persisted through the manager and store"),
-        "{failed:?}"
-    );
-    assert!(!failed.contains(&"authenticate"), "{failed:?}");
+    assert!(failed.contains(&behaviour::REFRESH), "{failed:?}");
+    assert!(failed.contains(&behaviour::ROTATING), "{failed:?}");
+    assert!(!failed.contains(&behaviour::FIRST_SIGN_IN), "{failed:?}");
 }
