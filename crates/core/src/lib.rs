@@ -83,8 +83,9 @@ pub use error::{
     SharedCause, StoreError, TransientError, TransientKind,
 };
 pub use grant::{
-    AuthorizationCodeGrant, ClientCredentialsGrant, DeviceCodeGrant, JwtBearerGrant, PasswordGrant,
-    PkceChallenge, PkceVerifier, RefreshTokenGrant, State, TokenExchangeGrant, token_types,
+    AuthorizationCodeGrant, ClientCredentialsGrant, DeviceCodeGrant, ExtensionGrant,
+    JwtBearerGrant, PasswordGrant, PkceChallenge, PkceVerifier, RefreshTokenGrant, State,
+    TokenExchangeGrant, token_types,
 };
 pub use introspection::{Introspection, IntrospectionEndpoint};
 pub use manager::{

@@ -12,6 +12,7 @@
 mod authorization_code;
 mod client_credentials;
 mod device_code;
+mod extension;
 mod jwt_bearer;
 mod kind;
 mod password;
@@ -27,6 +28,7 @@ use secrecy::{ExposeSecret, SecretString};
 pub use authorization_code::AuthorizationCodeGrant;
 pub use client_credentials::ClientCredentialsGrant;
 pub use device_code::DeviceCodeGrant;
+pub use extension::ExtensionGrant;
 pub use jwt_bearer::JwtBearerGrant;
 pub use kind::GrantKind;
 pub use password::PasswordGrant;
