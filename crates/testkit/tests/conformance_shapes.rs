@@ -352,3 +352,31 @@ async fn a_grant_that_shows_its_key_in_debug_is_caught() {
     assert!(why.contains("appeared in Debug"), "{why}");
     assert!(!why.contains(PASSWORD), "the report itself shows no secret");
 }
+
+#[tokio::test]
+async fn an_assertion_client_signing_with_its_secret() {
+    let report = Conformance::new(
+        "client_secret_jwt, password",
+        || {
+            MockAuthServer::builder()
+                .user(USER, PASSWORD)
+                .client(MockClient::secret_jwt(
+                    "svc",
+                    "a-shared-secret-of-at-least-32-bytes!",
+                ))
+        },
+        |ctx| {
+            let auth = ClientAuth::client_secret_jwt(ctx.client_id(), ctx.client_secret())?;
+            password_provider(ctx, auth)
+        },
+    )
+    .run()
+    .await;
+    report.assert_passed();
+    assert!(
+        report.shape().contains("reads password and client secret"),
+        "{report}"
+    );
+    passed(&report, behaviour::WRONG_CREDENTIAL);
+    passed(&report, behaviour::ROTATING);
+}

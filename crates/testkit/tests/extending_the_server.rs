@@ -121,3 +121,87 @@ async fn a_client_not_allowed_the_custom_grant_is_refused_before_the_handler() {
         "{err:?}"
     );
 }
+
+mod assertions {
+    use authkit_core::{
+        AssertionKey, ClientAssertion, ClientAuth, ClientCredentialsGrant, Clock, ErrorCode,
+        ExposeSecret, SecretString, TokenEndpoint,
+    };
+    use authkit_testkit::{ClientAuthUsed, MockAuthServer, MockClient};
+
+    const SECRET: &str = "a-shared-secret-of-at-least-32-bytes!";
+
+    async fn server() -> MockAuthServer {
+        MockAuthServer::builder()
+            .client(MockClient::secret_jwt("svc", SECRET))
+            .start()
+            .await
+    }
+
+    #[tokio::test]
+    async fn a_client_secret_jwt_client_is_authenticated_by_its_assertion() {
+        let server = server().await;
+        let endpoint = TokenEndpoint::builder(server.token_url())
+            .client_auth(ClientAuth::client_secret_jwt("svc", SECRET).unwrap())
+            .build()
+            .unwrap();
+        let tokens = endpoint
+            .request(&ClientCredentialsGrant::new(), &server.context())
+            .await
+            .unwrap();
+        assert!(server.is_access_token_active(tokens.access_token()));
+        assert_eq!(
+            server.log().entries()[0].client_auth,
+            ClientAuthUsed::Assertion
+        );
+    }
+
+    #[tokio::test]
+    async fn an_assertion_signed_with_another_secret_or_sent_twice_is_refused() {
+        let server = server().await;
+        let wrong = TokenEndpoint::builder(server.token_url())
+            .client_auth(
+                ClientAuth::client_secret_jwt("svc", "another-secret-of-at-least-32-bytes!!")
+                    .unwrap(),
+            )
+            .build()
+            .unwrap();
+        let error = wrong
+            .request(&ClientCredentialsGrant::new(), &server.context())
+            .await
+            .unwrap_err();
+        assert_eq!(
+            error.refusal().map(|r| r.code().clone()),
+            Some(ErrorCode::InvalidClient)
+        );
+
+        // One assertion, presented twice by hand: the second is a replay.
+        let key = AssertionKey::hs256(&SecretString::from(SECRET)).unwrap();
+        let assertion = ClientAssertion::new("svc", key)
+            .sign_for(
+                &url::Url::parse(&server.token_url()).unwrap(),
+                server.clock().now(),
+            )
+            .unwrap();
+        let body = form_urlencoded::Serializer::new(String::new())
+            .append_pair("grant_type", "client_credentials")
+            .append_pair(
+                "client_assertion_type",
+                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            )
+            .append_pair("client_assertion", assertion.expose_secret())
+            .finish();
+        let http = authkit_core::http_client_builder()
+            .unwrap()
+            .build()
+            .unwrap();
+        let send = || {
+            http.post(server.token_url())
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body.clone())
+                .send()
+        };
+        assert_eq!(send().await.unwrap().status(), 200);
+        assert_eq!(send().await.unwrap().status(), 401, "a replayed assertion");
+    }
+}

@@ -15,6 +15,8 @@ pub enum ClientKind {
     Basic(BasicEncoding),
     /// A confidential client sending `client_id` and `client_secret` in the body.
     SecretInBody,
+    /// A `client_secret_jwt` assertion: an HS256 JWT signed with the secret.
+    SecretJwt,
 }
 
 /// A client registered at the mock server.
@@ -60,6 +62,19 @@ impl MockClient {
             id: id.into(),
             secret: Some(secret.into()),
             kinds: vec![ClientKind::SecretInBody],
+            grants: None,
+            redirect_uris: Vec::new(),
+        }
+    }
+
+    /// A confidential client that proves itself with a `client_secret_jwt`
+    /// assertion (RFC 7523 §2.2): an HS256 JWT signed with `secret`, whose
+    /// `jti` the server accepts once.
+    pub fn secret_jwt(id: impl Into<String>, secret: impl Into<String>) -> Self {
+        Self {
+            id: id.into(),
+            secret: Some(secret.into()),
+            kinds: vec![ClientKind::SecretJwt],
             grants: None,
             redirect_uris: Vec::new(),
         }

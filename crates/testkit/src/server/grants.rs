@@ -253,13 +253,14 @@ impl State {
 
     /// Works out which client is calling and whether it proved it.
     fn authenticate_client(
-        &self,
+        &mut self,
         request: &TokenRequest,
     ) -> Result<(MockClient, ClientAuthUsed), (Reply, ClientAuthUsed)> {
+        let invalid_status = self.config.error_shape.invalid_client_status;
         let invalid = |used| {
             (
                 Reply::error(
-                    self.config.error_shape.invalid_client_status,
+                    invalid_status,
                     "invalid_client",
                     "Invalid client credentials",
                 ),
@@ -281,6 +282,12 @@ impl State {
                 }
             }
             return Err(invalid(ClientAuthUsed::Basic));
+        }
+        if request.form.contains_key("client_assertion") {
+            return self
+                .assertion_client(&request.form)
+                .map(|client| (client, ClientAuthUsed::Assertion))
+                .ok_or_else(|| invalid(ClientAuthUsed::Assertion));
         }
         let id = request.form.get("client_id");
         if let Some(secret) = request.form.get("client_secret") {

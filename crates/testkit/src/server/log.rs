@@ -15,6 +15,8 @@ pub enum ClientAuthUsed {
     Basic,
     /// `client_id` and `client_secret` in the body.
     SecretInBody,
+    /// A signed client assertion (`client_assertion`).
+    Assertion,
     /// Nothing that identifies a client.
     Missing,
 }

@@ -10,6 +10,7 @@
 //! injected faults. Its clock is injectable, so tests move time instead of
 //! sleeping.
 
+mod assertion;
 mod authorize;
 mod config;
 mod custom;

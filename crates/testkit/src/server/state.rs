@@ -59,6 +59,8 @@ pub(crate) struct State {
     pub(crate) log: RequestLog,
     pub(crate) issued_secrets: Vec<String>,
     pub(crate) deny_next_authorization: bool,
+    /// The `jti` of every client assertion accepted: a replay is refused.
+    pub(crate) seen_assertions: std::collections::HashSet<String>,
 }
 
 impl State {
@@ -76,6 +78,7 @@ impl State {
             log: RequestLog::default(),
             issued_secrets: Vec::new(),
             deny_next_authorization: false,
+            seen_assertions: Default::default(),
         }
     }
 
