@@ -63,9 +63,7 @@ impl State {
             .is_some_and(|exp| exp > now);
         let subject_ok = claims.get("sub").and_then(Value::as_str) == Some(client.id.as_str());
         let jti = claims.get("jti").and_then(Value::as_str)?.to_owned();
-        if !(audience_ok && fresh && subject_ok) || !self.seen_assertions.insert(jti) {
-            return None;
-        }
-        Some(client)
+        // A jti is spent only by an assertion that is otherwise good.
+        (audience_ok && fresh && subject_ok && self.seen_assertions.insert(jti)).then_some(client)
     }
 }
