@@ -221,9 +221,13 @@ async fn sign_in_form(browser: &Client, url: &str) {
         .expect("the sign-in form");
 }
 
-/// Signs in as `user` on the form at `url`, and waits for the receiver's page.
-async fn sign_in_as(browser: &Client, url: &str, user: &str) {
+/// Signs in as `user` on the form at `url` (taking a screenshot of the form
+/// named `form_shot`, if given), and waits for the receiver's page.
+async fn sign_in_as(browser: &Client, url: &str, user: &str, form_shot: Option<&str>) {
     sign_in_form(browser, url).await;
+    if let Some(name) = form_shot {
+        screenshot(browser, name).await;
+    }
     browser
         .find(Locator::Css("input[name=login]"))
         .await
@@ -286,7 +290,7 @@ async fn a_profile_signs_in_in_a_browser_at_a_server_it_discovered() {
     );
     assert_eq!(query.get("client_id").map(String::as_str), Some(CLIENT));
     let browser = driver.browser().await;
-    sign_in_as(&browser, &url, "frank").await;
+    sign_in_as(&browser, &url, "frank", None).await;
     let text = page_text(&browser).await;
     screenshot(&browser, "profile-signed-in").await;
     assert!(text.contains("Signed in"), "{text}");
@@ -322,30 +326,7 @@ async fn a_person_signs_in_in_a_browser_and_the_account_then_serves_tokens() {
     let store = tempfile::tempdir().unwrap();
     let (child, url) = login(store.path(), &server);
     let browser = driver.browser().await;
-    sign_in_form(&browser, &url).await;
-    screenshot(&browser, "sign-in-form").await;
-    browser
-        .find(Locator::Css("input[name=login]"))
-        .await
-        .unwrap()
-        .send_keys("erin")
-        .await
-        .unwrap();
-    browser
-        .find(Locator::Css("input[name=password]"))
-        .await
-        .unwrap()
-        .send_keys(OidcProvider::PASSWORD)
-        .await
-        .unwrap();
-    browser
-        .find(Locator::Id("sign-in"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    at_receiver(&browser).await;
+    sign_in_as(&browser, &url, "erin", Some("sign-in-form")).await;
     let text = page_text(&browser).await;
     screenshot(&browser, "signed-in").await;
     assert!(text.contains("Signed in"), "{text}");
