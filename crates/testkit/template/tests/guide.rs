@@ -20,7 +20,7 @@ fn block_after(guide: &str, marker: &str) -> String {
 fn guide() -> String {
     std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../docs/adding-a-provider.md"
+        "/../../../docs/adding-a-provider.md"
     ))
     .expect("docs/adding-a-provider.md")
 }
@@ -31,7 +31,7 @@ fn the_guide_shows_the_whole_adapter_as_it_is() {
     assert_eq!(
         block_after(&guide(), "src/lib.rs"),
         source,
-        "docs/adding-a-provider.md's adapter differs from templates/provider/src/lib.rs"
+        "docs/adding-a-provider.md's adapter differs from crates/testkit/template/src/lib.rs"
     );
 }
 
@@ -42,7 +42,7 @@ fn the_guides_conformance_test_is_the_templates() {
     for part in shown.split("\n\n") {
         assert!(
             test.contains(part),
-            "the guide's conformance code is not in templates/provider/tests/conformance.rs:\n{part}"
+            "the guide's conformance code is not in crates/testkit/template/tests/conformance.rs:\n{part}"
         );
     }
 }
