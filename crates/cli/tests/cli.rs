@@ -575,4 +575,13 @@ async fn status_is_an_aligned_table_that_marks_estimated_lifetimes() {
     assert!(!stated.contains('~'), "{table}");
     assert!(table.contains("did not say how long"), "{table}");
     assert!(!table.contains("at-example"), "a token in the table");
+    // The last column names the server that issued each set.
+    let server = lines[0].find("SERVER").unwrap();
+    for row in &lines[1..3] {
+        assert_eq!(
+            row.find("auth.example.com"),
+            Some(server),
+            "misaligned:\n{table}"
+        );
+    }
 }

@@ -16,15 +16,29 @@ struct Row {
     access_estimated: bool,
     refresh_expires_in: Option<i64>,
     has_refresh_token: bool,
+    /// The token endpoint that issued the set.
+    server: Option<String>,
+    /// The profile the account was signed in through.
+    profile: Option<String>,
     problem: Option<String>,
 }
 
 /// Prints every stored account, as a table or as JSON.
 pub async fn run(store: Store, as_json: bool) -> Result<(), Failure> {
     let now = OffsetDateTime::now_utc();
+    let records = crate::records::Records::of(&store)
+        .all()
+        .unwrap_or_default();
+    let profile_of = |key: &AccountKey| {
+        records
+            .iter()
+            .find(|r| r.account == key.as_str())
+            .and_then(|r| r.profile.clone())
+    };
     let mut rows = Vec::new();
     for key in store.files().keys().await? {
         let provider = key.as_str().split(':').next().unwrap_or("").to_owned();
+        let profile = profile_of(&key);
         let loaded = async {
             let mut held = HeldAccount::acquire(&store, &key).await?;
             held.load().await
@@ -37,6 +51,8 @@ pub async fn run(store: Store, as_json: bool) -> Result<(), Failure> {
                     .refresh_expires_at()
                     .map(|at| (at - now).whole_seconds()),
                 has_refresh_token: tokens.refresh_token().is_some(),
+                server: tokens.binding().map(|b| b.token_endpoint().to_owned()),
+                profile,
                 key,
                 provider,
                 problem: None,
@@ -49,6 +65,8 @@ pub async fn run(store: Store, as_json: bool) -> Result<(), Failure> {
                 access_estimated: false,
                 refresh_expires_in: None,
                 has_refresh_token: false,
+                server: None,
+                profile,
                 problem: Some(error.to_string()),
             },
             Err(error) => return Err(error.into()),
@@ -66,6 +84,8 @@ pub async fn run(store: Store, as_json: bool) -> Result<(), Failure> {
                     "access_token_expiry_estimated": r.access_estimated,
                     "refresh_token": r.has_refresh_token,
                     "refresh_token_expires_in": r.refresh_expires_in,
+                    "token_endpoint": r.server,
+                    "profile": r.profile,
                     "problem": r.problem,
                 })
             })
@@ -96,7 +116,7 @@ pub async fn run(store: Store, as_json: bool) -> Result<(), Failure> {
         .unwrap_or(0)
         .max("PROVIDER".len());
     println!(
-        "{:<width$}  {:<provider_width$}  {:<16} {:<16}",
+        "{:<width$}  {:<provider_width$}  {:<16} {:<16} SERVER",
         "ACCOUNT", "PROVIDER", "ACCESS TOKEN", "REFRESH TOKEN"
     );
     let mut any_estimate = false;
@@ -115,8 +135,14 @@ pub async fn run(store: Store, as_json: bool) -> Result<(), Failure> {
             (true, Some(s)) => describe(s),
             (true, None) => "no expiry known".to_owned(),
         };
+        let server = r
+            .server
+            .as_deref()
+            .and_then(|url| url::Url::parse(url).ok())
+            .and_then(|url| url.host_str().map(str::to_owned))
+            .unwrap_or_else(|| "-".to_owned());
         println!(
-            "{:<width$}  {:<provider_width$}  {:<16} {:<16}",
+            "{:<width$}  {:<provider_width$}  {:<16} {:<16} {server}",
             r.key.as_str(),
             r.provider,
             access,
