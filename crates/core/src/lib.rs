@@ -52,6 +52,7 @@ mod error;
 mod excerpt;
 mod grant;
 mod introspection;
+mod loopback;
 mod manager;
 mod provider;
 mod revocation;
@@ -88,6 +89,7 @@ pub use grant::{
     TokenExchangeGrant, token_types,
 };
 pub use introspection::{Introspection, IntrospectionEndpoint};
+pub use loopback::{Callback, LoopbackReceiver};
 pub use manager::{
     AccessTokenFuture, Authorization, RefreshPolicy, TokenManager, TokenManagerBuilder,
 };

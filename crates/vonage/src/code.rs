@@ -12,8 +12,8 @@
 //! says a person must sign in again.
 
 use authkit_core::{
-    Adapter, AuthorizationCode, AuthorizationCodeGrant, ClientAuth, Error, GenericProvider,
-    PkceVerifier, RequestContext, State, TokenSet,
+    Adapter, AuthorizationCodeGrant, Callback, ClientAuth, Error, GenericProvider, PkceVerifier,
+    RequestContext, State, TokenSet,
 };
 use url::Url;
 
@@ -52,15 +52,6 @@ impl AuthorizationRequest {
     pub fn state(&self) -> &State {
         &self.state
     }
-}
-
-/// What the browser's redirect brought back.
-#[derive(Debug, Clone)]
-pub struct Callback {
-    /// The authorization code.
-    pub code: AuthorizationCode,
-    /// The `state` parameter, if the redirect had one.
-    pub state: Option<String>,
 }
 
 impl VonageCodeAccount {

@@ -51,16 +51,16 @@
 
 mod code;
 mod config;
-mod loopback;
-mod pages;
 mod password;
 mod refusal;
 
-pub use code::{AuthorizationRequest, Callback, VonageCodeAccount};
+/// The loopback receiver and what it brings back, from the core (RFC 8252):
+/// kept here so code written against this crate keeps building.
+pub use authkit_core::{Callback, LoopbackReceiver};
+pub use code::{AuthorizationRequest, VonageCodeAccount};
 pub use config::{
     ACCESS_TOKEN_LIFETIME, AUTHORIZE_PATH, DEFAULT_BASE_URL, REFRESH_TOKEN_LIFETIME, TOKEN_PATH,
     Vonage, VonageBuilder,
 };
-pub use loopback::LoopbackReceiver;
 pub use password::{USERNAME_SUFFIX, VonagePasswordAccount, vbc_username};
 pub use refusal::VonageRefusal;

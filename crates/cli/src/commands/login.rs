@@ -13,10 +13,10 @@ use std::time::Duration;
 use super::Store;
 use super::account::{self, Chosen};
 use authkit_core::{
-    AuthorizationCodeGrant, DeviceAuthorization, EndpointSettings, Error, PkceVerifier, State,
-    TokenManager, TokenProvider,
+    AuthorizationCodeGrant, DeviceAuthorization, EndpointSettings, Error, LoopbackReceiver,
+    PkceVerifier, State, TokenManager, TokenProvider,
 };
-use authkit_vonage::{LoopbackReceiver, Vonage};
+use authkit_vonage::Vonage;
 
 use super::{providers, scopes};
 use crate::cli::{AccountChoice, LoginProvider, SignInArgs, VonageLoginArgs};

@@ -6,21 +6,33 @@
 //! `access_denied`), tells the browser it may close the tab, and gives up
 //! after a timeout. Requests to other paths (a browser asking for
 //! `/favicon.ico`) get a 404 and the receiver keeps waiting. What the
-//! browser shows for each outcome is in [`crate::pages`].
+//! browser shows for each outcome is in the `pages` module.
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use std::collections::BTreeMap;
 
-use authkit_core::deps::serde_json;
-use authkit_core::{AuthorizationCode, Error, GrantKind, Refusal, State};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use url::Url;
 
-use crate::code::Callback;
-use crate::pages::Page;
+use crate::error::{Error, Refusal};
+use crate::grant::{GrantKind, State};
+use crate::secret::AuthorizationCode;
+
+mod pages;
+
+use pages::Page;
+
+/// What the browser's redirect brought back.
+#[derive(Debug, Clone)]
+pub struct Callback {
+    /// The authorization code.
+    pub code: AuthorizationCode,
+    /// The `state` parameter, if the redirect had one.
+    pub state: Option<String>,
+}
 
 /// The largest request head the receiver reads.
 const MAX_REQUEST: usize = 16 * 1024;
