@@ -176,3 +176,39 @@ pub async fn authorize(authorization_url: &str) -> Result<AuthorizationRedirect,
         state: param("state"),
     })
 }
+
+/// Holds a value whose `Drop` blocks on async work (a wiremock
+/// `MockServer` verifies its expectations with `block_on` when dropped) and
+/// drops it on a thread of its own.
+///
+/// Dropped inside a tokio task whose cooperative budget is spent (after
+/// awaiting hundreds of finished join handles, say), such a `block_on`
+/// polls a tokio lock that keeps answering "yield" and never gets the
+/// budget back, so the test spins forever. Off the runtime there is no
+/// budget, and the drop finishes. The value is reached through `Deref`.
+#[derive(Debug)]
+pub struct DropOffRuntime<T: Send + 'static>(Option<T>);
+
+impl<T: Send + 'static> DropOffRuntime<T> {
+    /// Wraps `value`.
+    pub fn new(value: T) -> Self {
+        Self(Some(value))
+    }
+}
+
+impl<T: Send + 'static> std::ops::Deref for DropOffRuntime<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        self.0.as_ref().expect("present until dropped")
+    }
+}
+
+impl<T: Send + 'static> Drop for DropOffRuntime<T> {
+    fn drop(&mut self) {
+        if let Some(value) = self.0.take() {
+            // A panic in the value's drop is the test's failure, not ours.
+            let _ = std::thread::spawn(move || drop(value)).join();
+        }
+    }
+}

@@ -40,7 +40,7 @@ use state::State;
 
 /// A running mock authorization server. Stops when dropped.
 pub struct MockAuthServer {
-    server: MockServer,
+    server: crate::support::DropOffRuntime<MockServer>,
     state: Arc<Mutex<State>>,
     clock: ManualClock,
     token_path: String,
@@ -370,7 +370,7 @@ impl MockAuthServerBuilder {
                 .await;
         }
         MockAuthServer {
-            server,
+            server: crate::support::DropOffRuntime::new(server),
             state,
             clock,
             token_path,
