@@ -94,14 +94,12 @@ impl Conformance {
             ),
             (
                 ROTATING,
-                (refresh != RefreshTokens::Rotating)
-                    .then(|| format!("the shape has {}", shape_refresh(refresh))),
+                (refresh != RefreshTokens::Rotating).then(|| format!("the shape has {refresh}")),
                 Box::pin(self.renews_at_expiry(RefreshTokens::Rotating)),
             ),
             (
                 REUSED,
-                (refresh != RefreshTokens::Reused)
-                    .then(|| format!("the shape has {}", shape_refresh(refresh))),
+                (refresh != RefreshTokens::Reused).then(|| format!("the shape has {refresh}")),
                 Box::pin(self.renews_at_expiry(RefreshTokens::Reused)),
             ),
             (
@@ -519,14 +517,6 @@ impl Conformance {
             )?;
         }
         Ok(())
-    }
-}
-
-fn shape_refresh(refresh: RefreshTokens) -> &'static str {
-    match refresh {
-        RefreshTokens::None => "no refresh tokens",
-        RefreshTokens::Rotating => "rotating refresh tokens",
-        RefreshTokens::Reused => "reused refresh tokens",
     }
 }
 

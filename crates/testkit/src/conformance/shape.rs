@@ -17,6 +17,16 @@ pub enum RefreshTokens {
     Reused,
 }
 
+impl fmt::Display for RefreshTokens {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            RefreshTokens::None => "no refresh tokens",
+            RefreshTokens::Rotating => "rotating refresh tokens",
+            RefreshTokens::Reused => "reused refresh tokens",
+        })
+    }
+}
+
 /// The provider's shape, as the first sign-in showed it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Shape {
@@ -32,11 +42,7 @@ pub struct Shape {
 
 impl fmt::Display for Shape {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let refresh = match self.refresh_tokens {
-            RefreshTokens::None => "no refresh tokens",
-            RefreshTokens::Rotating => "rotating refresh tokens",
-            RefreshTokens::Reused => "reused refresh tokens",
-        };
+        let refresh = self.refresh_tokens;
         let who = if self.person {
             "a person signs in"
         } else {
