@@ -68,11 +68,7 @@ impl State {
                 .map(|t| RefreshToken::new(t.as_str())),
             scope: request.form.get("scope").cloned(),
             issued_refresh_token: matches!(&reply, Reply::Tokens(body) if body.get("refresh_token").is_some()),
-            fields: {
-                let mut names: Vec<String> = request.form.keys().cloned().collect();
-                names.sort();
-                names
-            },
+            fields: LoggedRequest::field_names(&request.form),
             outcome: match &reply {
                 Reply::Tokens(_) => Outcome::Issued,
                 Reply::Error { code, .. } => Outcome::Refused(code.clone()),

@@ -53,6 +53,15 @@ pub struct LoggedRequest {
     pub fields: Vec<String>,
 }
 
+impl LoggedRequest {
+    /// The sorted names of a form's fields, without their values.
+    pub(crate) fn field_names(form: &std::collections::HashMap<String, String>) -> Vec<String> {
+        let mut names: Vec<String> = form.keys().cloned().collect();
+        names.sort();
+        names
+    }
+}
+
 /// The server's request log.
 #[derive(Debug, Clone, Default)]
 pub struct RequestLog {

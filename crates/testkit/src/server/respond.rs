@@ -47,12 +47,7 @@ impl Respond for TokenResponder {
                         scope: None,
                         outcome: Outcome::Fault,
                         issued_refresh_token: false,
-                        fields: {
-                            let mut names: Vec<String> =
-                                token_request.form.keys().cloned().collect();
-                            names.sort();
-                            names
-                        },
+                        fields: LoggedRequest::field_names(&token_request.form),
                     });
                     return fault_response(&other);
                 }
