@@ -17,6 +17,7 @@ mod profiles;
 mod records;
 mod secrets;
 mod settings;
+mod whole_file;
 
 use std::process::ExitCode;
 

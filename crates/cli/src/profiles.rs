@@ -5,8 +5,8 @@
 //! (`~/.config/authkit/config.toml` on Linux), or where `--config` or
 //! `AUTHKIT_CONFIG` says. It never holds a secret: an unknown key (such as
 //! `client_secret`) is refused, not ignored, and an error about the file
-//! never quotes its text. It is written whole to a temporary file and
-//! renamed into place, so a reader never sees half of it.
+//! never quotes its text. It is written whole ([`crate::whole_file`]), so
+//! a reader never sees half of it.
 //!
 //! ```toml
 //! default = "work"
@@ -20,7 +20,6 @@
 //! ```
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -94,25 +93,13 @@ impl ProfileFile {
 
     /// Writes the file at `path`, creating its directory.
     pub fn save(&self, path: &Path) -> Result<(), Failure> {
-        let failed = |what: &str, error: &dyn std::fmt::Display| {
+        let text = toml::to_string_pretty(self).map_err(|e| {
             Failure::Usage(format!(
-                "cannot write the config file {} ({what}): {error}",
+                "cannot write the config file {}: {e}",
                 path.display()
             ))
-        };
-        let text = toml::to_string_pretty(self).map_err(|e| failed("serialising", &e))?;
-        let dir = path
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir).map_err(|e| failed("creating its directory", &e))?;
-        let mut file = tempfile::NamedTempFile::new_in(dir).map_err(|e| failed("creating", &e))?;
-        file.write_all(text.as_bytes())
-            .and_then(|()| file.as_file().sync_all())
-            .map_err(|e| failed("writing", &e))?;
-        file.persist(path)
-            .map_err(|e| failed("renaming", &e.error))?;
-        Ok(())
+        })?;
+        crate::whole_file::write(path, text.as_bytes(), "the config file")
     }
 
     /// The profile `name`, or a usage error listing the known ones.

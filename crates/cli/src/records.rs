@@ -7,12 +7,11 @@
 //! it came from, as JSON in `<store>/accounts/`, one file per account, named
 //! like the account's token file. It never holds a secret. It is written
 //! after each sign-in and whenever an account is used through flags that
-//! name it, to a temporary file renamed into place, so a reader never sees
+//! name it, whole ([`crate::whole_file`]), so a reader never sees
 //! half of one. Accounts stored before records existed (v1 of the command)
 //! have none: they keep working through their provider's flags, and get a
 //! record the first time they are used that way.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use authkit_core::AccountKey;
@@ -131,22 +130,13 @@ impl Records {
     /// Writes `record`, replacing the account's previous one.
     pub fn put(&self, record: &AccountRecord) -> Result<(), Failure> {
         let path = self.path_for(&record.key());
-        let failed = |what: &str, error: &dyn std::fmt::Display| {
+        let text = serde_json::to_vec_pretty(record).map_err(|e| {
             Failure::Usage(format!(
-                "cannot write the account record {} ({what}): {error}",
+                "cannot write the account record {}: {e}",
                 path.display()
             ))
-        };
-        std::fs::create_dir_all(&self.dir).map_err(|e| failed("creating its directory", &e))?;
-        let text = serde_json::to_vec_pretty(record).map_err(|e| failed("serialising", &e))?;
-        let mut file =
-            tempfile::NamedTempFile::new_in(&self.dir).map_err(|e| failed("creating", &e))?;
-        file.write_all(&text)
-            .and_then(|()| file.as_file().sync_all())
-            .map_err(|e| failed("writing", &e))?;
-        file.persist(&path)
-            .map_err(|e| failed("renaming", &e.error))?;
-        Ok(())
+        })?;
+        crate::whole_file::write(&path, &text, "the account record")
     }
 
     /// Removes the record of `key`, if any.
