@@ -175,10 +175,23 @@ pub async fn choose(
             })
         }
         Target::Flags(asked) => {
+            // The provider the flags lead to already names its token
+            // endpoint: the settings resolve without building it again.
             let placeholder = providers::build(&asked, "", password_stdin)?;
             let readable_name = readable(placeholder.account_key().as_str()).to_owned();
             let named_endpoint = asked.base_url.is_some() || asked.token_url.is_some();
-            let asked_cmp = comparable(&asked, "")?;
+            let resolved = Settings {
+                token_url: Some(placeholder.binding().token_endpoint().to_owned()),
+                ..asked.clone()
+            };
+            let asked_cmp = if named_endpoint {
+                Settings {
+                    base_url: None,
+                    ..resolved.clone()
+                }
+            } else {
+                asked.clone()
+            };
             let same_name: Vec<AccountRecord> = records
                 .all()?
                 .into_iter()
@@ -196,16 +209,13 @@ pub async fn choose(
                 same_name
             };
             match matching.len() {
-                0 => {
-                    let settings = providers::resolve(&asked, "").await?;
-                    Ok(Chosen {
-                        record: records.get(placeholder.account_key())?,
-                        provider: placeholder,
-                        settings,
-                        profile: None,
-                        name: readable_name,
-                    })
-                }
+                0 => Ok(Chosen {
+                    record: records.get(placeholder.account_key())?,
+                    provider: placeholder,
+                    settings: resolved,
+                    profile: None,
+                    name: readable_name,
+                }),
                 1 => {
                     let record = matching.into_iter().next().expect("one record");
                     refuse_conflict(&asked_cmp, &record)?;
