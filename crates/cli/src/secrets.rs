@@ -7,6 +7,12 @@ use authkit_core::{ClientSecret, Password};
 
 use crate::exit::Failure;
 
+/// The environment variable a password is read from.
+pub const PASSWORD_ENV: &str = "AUTHKIT_PASSWORD";
+/// The environment variable a client secret (Vonage's consumer secret
+/// included) is read from.
+pub const CLIENT_SECRET_ENV: &str = "AUTHKIT_CLIENT_SECRET";
+
 /// How the password is supplied.
 #[derive(Debug, Clone, Copy)]
 pub struct PasswordSource {
@@ -30,13 +36,13 @@ impl PasswordSource {
             }
             return Ok(Password::new(password));
         }
-        secret_from("AUTHKIT_PASSWORD", prompt).map(Password::new)
+        secret_from(PASSWORD_ENV, prompt).map(Password::new)
     }
 }
 
 /// The Vonage consumer secret: `AUTHKIT_CLIENT_SECRET`, else a prompt.
 pub fn client_secret() -> Result<ClientSecret, Failure> {
-    client_secret_for("AUTHKIT_CLIENT_SECRET", "Consumer secret: ")
+    client_secret_for(CLIENT_SECRET_ENV, "Consumer secret: ")
 }
 
 /// A client secret from `variable`, else a no-echo prompt saying `prompt`.
@@ -56,7 +62,7 @@ fn secret_from(variable: &str, prompt: &str) -> Result<String, Failure> {
     }
     Err(Failure::Usage(format!(
         "a secret is needed: set {variable}{}",
-        if variable == "AUTHKIT_PASSWORD" {
+        if variable == PASSWORD_ENV {
             " or use --password-stdin"
         } else {
             ""

@@ -15,11 +15,8 @@ use authkit_core::{
 use crate::cli::{Endpoint, PasswordInput, VoipexArgs, VonageTokenArgs};
 use crate::deferred::{Deferred, NeedsBrowser};
 use crate::exit::Failure;
-use crate::secrets::{PasswordSource, client_secret_for};
+use crate::secrets::{CLIENT_SECRET_ENV, PasswordSource, client_secret_for};
 use crate::settings::{ClientAuthMethod, Grant, Kind, Settings};
-
-/// The environment variable a generic client's secret is read from.
-pub const CLIENT_SECRET_ENV: &str = "AUTHKIT_CLIENT_SECRET";
 
 fn usage(message: impl Into<String>) -> Failure {
     Failure::Usage(message.into())
