@@ -10,6 +10,8 @@
 //! Without Chromium, chromedriver or the server the tests say SKIPPED; with
 //! `AUTHKIT_REQUIRE_REAL_SERVERS=1` (as in CI) they fail instead.
 
+mod support;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -124,16 +126,8 @@ fn login(store: &Path, server: &OidcProvider) -> (Child, String) {
 /// `authkit` with the store, a profiles file beside it and the client
 /// secret in the environment.
 fn authkit(store: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_authkit"));
-    command
-        .env_remove("AUTHKIT_STORE")
-        .env_remove("AUTHKIT_STORE_KEY")
-        .env_remove("AUTHKIT_STORE_KEY_FILE")
-        .env_remove("AUTHKIT_PROFILE")
-        .env("AUTHKIT_CONFIG", store.join("profiles.toml"))
-        .env("AUTHKIT_CLIENT_SECRET", OidcProvider::CLIENT_SECRET)
-        .arg("--store")
-        .arg(store);
+    let mut command = support::authkit(store);
+    command.env("AUTHKIT_CLIENT_SECRET", OidcProvider::CLIENT_SECRET);
     command
 }
 

@@ -7,12 +7,12 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use support::{authkit, run, stderr, stdout};
+use support::{authkit, expire, run, stderr, stdout};
 
 use authkit_core::BasicEncoding;
 use authkit_core::{AccessToken, TokenSet};
 use authkit_store_file::FileStore;
-use authkit_testkit::support::{load, save};
+use authkit_testkit::support::save;
 use authkit_testkit::{ClientKind, Fault, MockAuthServer, MockClient, ResponseStyle};
 use time::OffsetDateTime;
 
@@ -40,27 +40,6 @@ fn voipex_token(store: &Path, server: &MockAuthServer) -> Command {
         &server.base_url(),
     ]);
     command
-}
-
-/// Rewrites the stored set of the one account whose key starts with
-/// `readable` so that it looks expired, keeping its refresh token and binding.
-async fn expire(store: &Path, readable: &str) {
-    let store = FileStore::open(store).unwrap();
-    let keys = store.keys().await.unwrap();
-    let key = keys
-        .iter()
-        .find(|k| k.as_str().starts_with(&format!("{readable}#")))
-        .unwrap_or_else(|| panic!("no stored account {readable} in {keys:?}"));
-    let stored = load(&store, key).await.unwrap().unwrap();
-    let past = OffsetDateTime::now_utc() - time::Duration::hours(2);
-    let expired = TokenSet::new(
-        stored.access_token().clone(),
-        past,
-        past + time::Duration::hours(1),
-    )
-    .with_refresh_token(stored.refresh_token().cloned(), None)
-    .with_binding(stored.binding().expect("bound").clone());
-    save(&store, key, &expired).await.unwrap();
 }
 
 fn assert_no_secrets(text: &str, server: &MockAuthServer, except: Option<&str>) {

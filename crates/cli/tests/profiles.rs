@@ -7,13 +7,10 @@ mod support;
 
 use std::path::Path;
 
-use authkit_core::{AccessToken, TokenSet};
-use authkit_store_file::FileStore;
-use authkit_testkit::support::{load, save};
+use authkit_core::AccessToken;
 use authkit_testkit::{MockAuthServer, MockClient};
-use time::OffsetDateTime;
 
-use support::{authkit, config_path, run, stderr, stdout};
+use support::{authkit, config_path, expire, run, stderr, stdout};
 
 const PASSWORD: &str = "pa55 w0rd & more";
 const SECRET: &str = "s3cret-of-the-ci-client";
@@ -29,27 +26,6 @@ async fn server() -> MockAuthServer {
         ))
         .start()
         .await
-}
-
-/// Makes the one stored account whose key starts with `readable#` look
-/// expired, keeping its refresh token and binding.
-async fn expire(store: &Path, readable: &str) {
-    let store = FileStore::open(store).expect("the store");
-    let keys = store.keys().await.expect("keys");
-    let key = keys
-        .iter()
-        .find(|k| k.as_str().starts_with(&format!("{readable}#")))
-        .unwrap_or_else(|| panic!("no stored account {readable} in {keys:?}"));
-    let stored = load(&store, key).await.expect("loads").expect("stored");
-    let past = OffsetDateTime::now_utc() - time::Duration::hours(2);
-    let expired = TokenSet::new(
-        stored.access_token().clone(),
-        past,
-        past + time::Duration::hours(1),
-    )
-    .with_refresh_token(stored.refresh_token().cloned(), None)
-    .with_binding(stored.binding().expect("bound").clone());
-    save(&store, key, &expired).await.expect("saved");
 }
 
 fn add_password_profile(store: &Path, server: &MockAuthServer) -> std::process::Command {

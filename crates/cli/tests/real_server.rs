@@ -15,19 +15,12 @@ use std::process::Stdio;
 use authkit_core::{ExposeSecret, TokenTypeHint};
 use authkit_store_file::FileStore;
 use authkit_testkit::oidc_provider::{OidcProvider, introspect};
-use authkit_testkit::support::load;
 
 use support::{authkit, run, stderr, stdout};
 
 /// The refresh token stored for the one account whose key starts with `readable#`.
 async fn stored_refresh_token(store: &std::path::Path, readable: &str) -> String {
-    let files = FileStore::open(store).expect("the store");
-    let keys = files.keys().await.expect("keys");
-    let key = keys
-        .iter()
-        .find(|k| k.as_str().starts_with(&format!("{readable}#")))
-        .unwrap_or_else(|| panic!("no account {readable} in {keys:?}"));
-    let set = load(&files, key).await.expect("loads").expect("stored");
+    let (_, _, set) = support::stored_account(store, readable).await;
     set.refresh_token()
         .expect("a refresh token")
         .expose_secret()

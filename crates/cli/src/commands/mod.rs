@@ -111,11 +111,7 @@ pub async fn resolve_account(store: &Store, name: &str) -> Result<AccountKey, Fa
     }
     let matching: Vec<&AccountKey> = keys
         .iter()
-        .filter(|k| {
-            k.as_str()
-                .split_once('#')
-                .is_some_and(|(readable, _)| readable == name)
-        })
+        .filter(|k| k.as_str().contains('#') && crate::records::readable(k.as_str()) == name)
         .collect();
     match matching.as_slice() {
         [] => Ok(AccountKey::new(name)),

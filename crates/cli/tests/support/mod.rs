@@ -48,3 +48,44 @@ pub fn stdout(output: &Output) -> String {
 pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
+
+/// The key and token set stored in `store` for the one account whose key
+/// starts with `readable#`.
+pub async fn stored_account(
+    store: &Path,
+    readable: &str,
+) -> (
+    authkit_store_file::FileStore,
+    authkit_core::AccountKey,
+    authkit_core::TokenSet,
+) {
+    let files = authkit_store_file::FileStore::open(store).expect("the store");
+    let keys = files.keys().await.expect("keys");
+    let key = keys
+        .iter()
+        .find(|k| k.as_str().starts_with(&format!("{readable}#")))
+        .unwrap_or_else(|| panic!("no stored account {readable} in {keys:?}"))
+        .clone();
+    let set = authkit_testkit::support::load(&files, &key)
+        .await
+        .expect("loads")
+        .expect("stored");
+    (files, key, set)
+}
+
+/// Makes the one stored account whose key starts with `readable#` look
+/// expired, keeping its refresh token and binding.
+pub async fn expire(store: &Path, readable: &str) {
+    let (files, key, stored) = stored_account(store, readable).await;
+    let past = time::OffsetDateTime::now_utc() - time::Duration::hours(2);
+    let expired = authkit_core::TokenSet::new(
+        stored.access_token().clone(),
+        past,
+        past + time::Duration::hours(1),
+    )
+    .with_refresh_token(stored.refresh_token().cloned(), None)
+    .with_binding(stored.binding().expect("bound").clone());
+    authkit_testkit::support::save(&files, &key, &expired)
+        .await
+        .expect("saved");
+}
