@@ -41,6 +41,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod authorization;
 mod binding;
 mod client_auth;
 mod clock;
@@ -62,6 +63,7 @@ pub mod telemetry;
 mod token;
 
 // For users: a manager over a provider and a store, and what it hands back.
+pub use authorization::{AuthorizationRequest, AuthorizationRequestBuilder};
 pub use binding::{Binding, Scopes};
 pub use client_auth::{
     AssertionAudience, AssertionKey, BasicEncoding, ClientAssertion, ClientAuth,

@@ -12,8 +12,8 @@
 //! says a person must sign in again.
 
 use authkit_core::{
-    Adapter, AuthorizationCodeGrant, Callback, ClientAuth, Error, GenericProvider, PkceVerifier,
-    RequestContext, State, TokenSet,
+    Adapter, AuthorizationRequest, Callback, ClientAuth, Error, GenericProvider, RequestContext,
+    TokenSet,
 };
 use url::Url;
 
@@ -30,27 +30,6 @@ pub struct VonageCodeAccount {
 impl Adapter for VonageCodeAccount {
     fn generic(&self) -> &GenericProvider {
         &self.generic
-    }
-}
-
-/// A pending browser sign-in: the URL to open, and what the exchange needs.
-#[derive(Debug)]
-pub struct AuthorizationRequest {
-    url: Url,
-    state: State,
-    verifier: Option<PkceVerifier>,
-    redirect_uri: String,
-}
-
-impl AuthorizationRequest {
-    /// The URL to open in the browser.
-    pub fn url(&self) -> &Url {
-        &self.url
-    }
-
-    /// The `state` the redirect must bring back.
-    pub fn state(&self) -> &State {
-        &self.state
     }
 }
 
@@ -95,31 +74,14 @@ impl VonageCodeAccount {
     /// can only be exchanged with a proof of that key. Exchange the code in
     /// the same `cx`.
     pub fn authorization_request_in(&self, cx: &RequestContext) -> AuthorizationRequest {
-        let state = State::generate();
-        let verifier = self.vonage.pkce.then(PkceVerifier::generate);
-        let mut url = self.vonage.authorize_url.clone();
-        {
-            let mut query = url.query_pairs_mut();
-            query.append_pair("scope", &self.vonage.scopes.join(" "));
-            query.append_pair("response_type", "code");
-            query.append_pair("redirect_uri", &self.redirect_uri);
-            query.append_pair("client_id", self.vonage.consumer_key.as_str());
-            query.append_pair("state", state.as_str());
-            if let Some(verifier) = &verifier {
-                let challenge = verifier.challenge();
-                query.append_pair("code_challenge", challenge.as_str());
-                query.append_pair("code_challenge_method", challenge.method());
-            }
-            if let Some(dpop) = cx.dpop() {
-                query.append_pair("dpop_jkt", dpop.key().thumbprint());
-            }
-        }
-        AuthorizationRequest {
-            url,
-            state,
-            verifier,
-            redirect_uri: self.redirect_uri.clone(),
-        }
+        AuthorizationRequest::builder(
+            &self.vonage.authorize_url,
+            self.vonage.consumer_key.as_str(),
+            self.redirect_uri.clone(),
+        )
+        .scopes(self.vonage.scopes.iter().cloned())
+        .pkce(self.vonage.pkce)
+        .build(cx)
     }
 
     /// Checks the callback's `state` against the request's, then trades the
@@ -131,20 +93,7 @@ impl VonageCodeAccount {
         callback: &Callback,
         cx: &RequestContext,
     ) -> Result<TokenSet, Error> {
-        let state_matches = callback
-            .state
-            .as_deref()
-            .is_some_and(|s| request.state.matches(s));
-        if !state_matches {
-            return Err(Error::SignInRequired {
-                reason: "the sign-in response does not answer this sign-in (its state differs); start again".into(),
-            });
-        }
-        let mut grant = AuthorizationCodeGrant::new(callback.code.clone(), request.redirect_uri)
-            .for_scopes(self.vonage.scopes.iter().cloned());
-        if let Some(verifier) = request.verifier {
-            grant = grant.with_pkce_verifier(verifier);
-        }
+        let grant = request.grant(callback)?;
         let basic = self
             .vonage
             .token_endpoint

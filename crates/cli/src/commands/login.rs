@@ -13,8 +13,8 @@ use std::time::Duration;
 use super::Store;
 use super::account::{self, Chosen};
 use authkit_core::{
-    AuthorizationCodeGrant, DeviceAuthorization, EndpointSettings, Error, LoopbackReceiver,
-    PkceVerifier, State, TokenManager, TokenProvider,
+    AuthorizationRequest, DeviceAuthorization, EndpointSettings, Error, LoopbackReceiver,
+    TokenManager, TokenProvider,
 };
 use authkit_vonage::Vonage;
 
@@ -196,7 +196,7 @@ async fn browser(chosen: &Chosen, store: &Store, how: &SignInArgs) -> Result<(),
             chosen.name
         ))
     })?;
-    let mut url = url::Url::parse(authorize).map_err(|e| {
+    let url = url::Url::parse(authorize).map_err(|e| {
         Failure::Usage(format!(
             "the authorization endpoint {authorize} is not a URL: {e}"
         ))
@@ -205,25 +205,19 @@ async fn browser(chosen: &Chosen, store: &Store, how: &SignInArgs) -> Result<(),
     let receiver =
         LoopbackReceiver::bind(settings.redirect_uri.as_deref().unwrap_or(DEFAULT_REDIRECT))
             .await?;
-    let redirect = receiver.redirect_uri().to_owned();
-    let verifier = PkceVerifier::generate();
-    let challenge = verifier.challenge();
-    let state = State::generate();
-    {
-        let mut query = url.query_pairs_mut();
-        query.append_pair("response_type", "code");
-        query.append_pair("client_id", endpoint.client_auth().client_id().as_str());
-        query.append_pair("redirect_uri", &redirect);
-        if !settings.scopes.is_empty() {
-            query.append_pair("scope", &settings.scopes.join(" "));
-        }
-        query.append_pair("state", state.as_str());
-        query.append_pair("code_challenge", challenge.as_str());
-        query.append_pair("code_challenge_method", challenge.method());
-        if let Some(resource) = &settings.resource {
-            query.append_pair("resource", resource);
-        }
+    let manager = TokenManager::new(std::sync::Arc::clone(&chosen.provider), store.clone());
+    let cx = manager.sign_in_context()?;
+    let mut request = AuthorizationRequest::builder(
+        &url,
+        endpoint.client_auth().client_id().as_str(),
+        receiver.redirect_uri(),
+    )
+    .scopes(settings.scopes.iter().cloned());
+    if let Some(resource) = &settings.resource {
+        request = request.resource(resource.clone());
     }
+    let request = request.build(&cx);
+    let url = request.url();
     eprintln!("Open this URL in a browser to sign in:\n\n  {url}\n");
     if !how.no_browser && webbrowser::open(url.as_str()).is_err() {
         eprintln!("(No browser could be opened; open the URL yourself.)");
@@ -233,16 +227,10 @@ async fn browser(chosen: &Chosen, store: &Store, how: &SignInArgs) -> Result<(),
     let callback = wait(
         "Waiting for the browser",
         timeout + Duration::from_secs(1),
-        receiver.wait_for(&state, &readable, timeout),
+        receiver.wait_for(request.state(), &readable, timeout),
     )
     .await?;
-    let grant = AuthorizationCodeGrant::new(callback.code, redirect)
-        .with_pkce_verifier(verifier)
-        .for_scopes(settings.scopes.clone());
-    let manager = TokenManager::new(std::sync::Arc::clone(&chosen.provider), store.clone());
-    let tokens = endpoint
-        .request(&grant, &manager.sign_in_context()?)
-        .await?;
+    let tokens = endpoint.request(&request.grant(&callback)?, &cx).await?;
     manager.sign_in_with(tokens).await?;
     Ok(())
 }

@@ -1,0 +1,167 @@
+//! The authorization request of a browser sign-in (RFC 6749 §4.1.1, PKCE
+//! RFC 7636, DPoP RFC 9449 §10): the URL a person opens, and the `state`
+//! and PKCE verifier its answer is checked and exchanged with.
+//!
+//! Every browser provider asks the same way, so the request is built here
+//! once: `response_type=code`, `client_id`, `redirect_uri`, the scopes and
+//! resources, a fresh `state`, the S256 challenge of a fresh verifier
+//! (unless a server cannot take one), and the DPoP key's thumbprint when the
+//! sign-in's context carries one. [`AuthorizationRequest::grant`] checks the
+//! redirect's `state` before anything is sent and makes the code exchange.
+
+use url::Url;
+
+use crate::endpoint::RequestContext;
+use crate::error::Error;
+use crate::grant::{AuthorizationCodeGrant, PkceVerifier, State};
+use crate::loopback::Callback;
+
+/// A pending browser sign-in: the URL to open, and what the exchange needs.
+#[derive(Debug)]
+pub struct AuthorizationRequest {
+    url: Url,
+    state: State,
+    verifier: Option<PkceVerifier>,
+    redirect_uri: String,
+    scopes: Vec<String>,
+}
+
+/// Configures an [`AuthorizationRequest`].
+///
+/// ```
+/// use authkit_core::{AuthorizationRequest, RequestContext};
+///
+/// let authorize = url::Url::parse("https://login.example.com/authorize")?;
+/// let request = AuthorizationRequest::builder(&authorize, "cli", "http://127.0.0.1:8400/callback")
+///     .scopes(["openid", "offline_access"])
+///     .build(&RequestContext::default());
+/// assert!(request.url().as_str().contains("code_challenge_method=S256"));
+/// # Ok::<(), url::ParseError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct AuthorizationRequestBuilder {
+    url: Url,
+    client_id: String,
+    redirect_uri: String,
+    scopes: Vec<String>,
+    resources: Vec<String>,
+    pkce: bool,
+}
+
+impl AuthorizationRequest {
+    /// Starts a request to the authorization endpoint `authorize_url` for
+    /// `client_id`, answered at `redirect_uri`. PKCE is on by default.
+    pub fn builder(
+        authorize_url: &Url,
+        client_id: impl Into<String>,
+        redirect_uri: impl Into<String>,
+    ) -> AuthorizationRequestBuilder {
+        AuthorizationRequestBuilder {
+            url: authorize_url.clone(),
+            client_id: client_id.into(),
+            redirect_uri: redirect_uri.into(),
+            scopes: Vec::new(),
+            resources: Vec::new(),
+            pkce: true,
+        }
+    }
+
+    /// The URL to open in the browser.
+    pub fn url(&self) -> &Url {
+        &self.url
+    }
+
+    /// The `state` the redirect must bring back.
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    /// The redirect URI, exactly as it was sent.
+    pub fn redirect_uri(&self) -> &str {
+        &self.redirect_uri
+    }
+
+    /// The code exchange for the redirect `callback`: refused, without
+    /// contacting the server, when its `state` is missing or differs (the
+    /// redirect did not answer this request, and may be a forged one).
+    pub fn grant(self, callback: &Callback) -> Result<AuthorizationCodeGrant, Error> {
+        let state_matches = callback
+            .state
+            .as_deref()
+            .is_some_and(|s| self.state.matches(s));
+        if !state_matches {
+            return Err(Error::SignInRequired {
+                reason: "the sign-in response does not answer this sign-in (its state differs); start again".into(),
+            });
+        }
+        let grant = AuthorizationCodeGrant::new(callback.code.clone(), self.redirect_uri)
+            .for_scopes(self.scopes);
+        Ok(match self.verifier {
+            Some(verifier) => grant.with_pkce_verifier(verifier),
+            None => grant,
+        })
+    }
+}
+
+impl AuthorizationRequestBuilder {
+    /// The scopes to ask for; a set whose response names none is bound to them.
+    pub fn scopes<I, S>(mut self, scopes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.scopes = scopes.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Asks for tokens for this resource (RFC 8707); may be repeated.
+    pub fn resource(mut self, resource: impl Into<String>) -> Self {
+        self.resources.push(resource.into());
+        self
+    }
+
+    /// Sends a PKCE challenge (the default); off only for a server that
+    /// refuses one.
+    pub fn pkce(mut self, enabled: bool) -> Self {
+        self.pkce = enabled;
+        self
+    }
+
+    /// A fresh request (new `state` and verifier) for a sign-in made in
+    /// `cx` (from `TokenManager::sign_in_context`): when `cx` carries a DPoP
+    /// key, the request names its thumbprint (`dpop_jkt`), so the code can
+    /// only be exchanged with a proof of that key. Exchange in the same `cx`.
+    pub fn build(self, cx: &RequestContext) -> AuthorizationRequest {
+        let state = State::generate();
+        let verifier = self.pkce.then(PkceVerifier::generate);
+        let mut url = self.url;
+        {
+            let mut query = url.query_pairs_mut();
+            if !self.scopes.is_empty() {
+                query.append_pair("scope", &self.scopes.join(" "));
+            }
+            query.append_pair("response_type", "code");
+            query.append_pair("redirect_uri", &self.redirect_uri);
+            query.append_pair("client_id", &self.client_id);
+            query.append_pair("state", state.as_str());
+            if let Some(verifier) = &verifier {
+                let challenge = verifier.challenge();
+                query.append_pair("code_challenge", challenge.as_str());
+                query.append_pair("code_challenge_method", challenge.method());
+            }
+            for resource in &self.resources {
+                query.append_pair("resource", resource);
+            }
+            if let Some(dpop) = cx.dpop() {
+                query.append_pair("dpop_jkt", dpop.key().thumbprint());
+            }
+        }
+        AuthorizationRequest {
+            url,
+            state,
+            verifier,
+            redirect_uri: self.redirect_uri,
+            scopes: self.scopes,
+        }
+    }
+}
