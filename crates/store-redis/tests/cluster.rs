@@ -199,29 +199,14 @@ async fn four_processes_of_a_hundred_tasks_make_one_refresh_per_round() {
     const ROUNDS: usize = 3;
     for round in 1..=ROUNDS {
         expire_stored_set(&store, &account).await;
-        let children: Vec<_> = (0..4)
+        let refreshers = (0..4)
             .map(|_| {
-                helper("refresh", &cluster)
-                    .env("TOKEN_URL", server.token_url())
-                    .spawn()
-                    .unwrap()
+                let mut command = helper("refresh", &cluster);
+                command.env("TOKEN_URL", server.token_url());
+                command
             })
             .collect();
-        let outputs = tokio::task::spawn_blocking(move || {
-            children
-                .into_iter()
-                .map(|c| c.wait_with_output().unwrap())
-                .collect::<Vec<_>>()
-        })
-        .await
-        .unwrap();
-        for output in outputs {
-            assert!(
-                output.status.success(),
-                "round {round}: {}",
-                String::from_utf8_lossy(&output.stdout)
-            );
-        }
+        support::all_succeed(refreshers, &format!("round {round}")).await;
         assert_eq!(
             server.log().count("refresh_token"),
             round,

@@ -184,29 +184,14 @@ async fn many_tasks_and_several_processes_make_one_refresh() {
     .with_refresh_token(stored.refresh_token().cloned(), None)
     .with_binding(stored.binding().expect("bound").clone());
     save(&shared, &account, &expired).await.unwrap();
-    let children: Vec<_> = (0..4)
+    let refreshers = (0..4)
         .map(|_| {
-            helper("refresh", &redis)
-                .env("TOKEN_URL", server.token_url())
-                .spawn()
-                .unwrap()
+            let mut command = helper("refresh", &redis);
+            command.env("TOKEN_URL", server.token_url());
+            command
         })
         .collect();
-    let outputs = tokio::task::spawn_blocking(move || {
-        children
-            .into_iter()
-            .map(|c| c.wait_with_output().unwrap())
-            .collect::<Vec<_>>()
-    })
-    .await
-    .unwrap();
-    for output in outputs {
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stdout)
-        );
-    }
+    support::all_succeed(refreshers, "a refreshing process").await;
     let log = server.log();
     assert_eq!(
         log.count("refresh_token"),

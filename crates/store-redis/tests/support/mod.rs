@@ -170,3 +170,28 @@ pub async fn stall(redis: &RedisServer, seconds: u32) {
     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
 }
 pub mod cluster;
+
+/// Starts every one of `commands` (helper processes of a test), waits for
+/// them all off the async runtime, and asserts each one succeeded; `context`
+/// says which step failed.
+pub async fn all_succeed(commands: Vec<Command>, context: &str) {
+    let children: Vec<Child> = commands
+        .into_iter()
+        .map(|mut command| command.spawn().expect("a helper process starts"))
+        .collect();
+    let outputs = tokio::task::spawn_blocking(move || {
+        children
+            .into_iter()
+            .map(|c| c.wait_with_output().expect("a helper process ends"))
+            .collect::<Vec<_>>()
+    })
+    .await
+    .expect("the waiting task ends");
+    for output in outputs {
+        assert!(
+            output.status.success(),
+            "{context}: {}",
+            String::from_utf8_lossy(&output.stdout)
+        );
+    }
+}
