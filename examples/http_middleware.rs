@@ -4,10 +4,9 @@
 //! Runs offline against the testkit's server and one of its protected
 //! resources: `cargo run --example http_middleware --features http`.
 
+use authkit::grant::PasswordGrant;
 use authkit::http::{AuthMiddleware, BearerChallenge};
-use authkit::{
-    ClientAuth, GenericProvider, MemoryStore, Password, PasswordGrant, TokenEndpoint, TokenManager,
-};
+use authkit::{ClientAuth, GenericProvider, MemoryStore, Password, TokenEndpoint, TokenManager};
 use authkit_testkit::{MockAuthServer, MockClient};
 
 #[tokio::main]
@@ -26,9 +25,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let manager = TokenManager::new(provider, MemoryStore::new());
 
     // The one line: every request through `api` carries a valid token.
-    let api = reqwest_middleware::ClientBuilder::new(authkit::http_client_builder()?.build()?)
-        .with(AuthMiddleware::new(manager.clone()))
-        .build();
+    let api =
+        reqwest_middleware::ClientBuilder::new(authkit::transport::http_client_builder()?.build()?)
+            .with(AuthMiddleware::new(manager.clone()))
+            .build();
 
     let url = format!("{}/api/me", server.base_url());
     let response = api.get(&url).send().await?;

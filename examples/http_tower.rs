@@ -3,10 +3,9 @@
 //!
 //! `cargo run --example http_tower --features http`
 
+use authkit::grant::PasswordGrant;
 use authkit::http::AuthLayer;
-use authkit::{
-    ClientAuth, GenericProvider, MemoryStore, Password, PasswordGrant, TokenEndpoint, TokenManager,
-};
+use authkit::{ClientAuth, GenericProvider, MemoryStore, Password, TokenEndpoint, TokenManager};
 use authkit_testkit::{MockAuthServer, MockClient};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};

@@ -7,9 +7,8 @@
 
 use std::time::Duration;
 
-use authkit::{
-    ClientAuth, GenericProvider, MemoryStore, Password, PasswordGrant, TokenEndpoint, TokenManager,
-};
+use authkit::grant::PasswordGrant;
+use authkit::{ClientAuth, GenericProvider, MemoryStore, Password, TokenEndpoint, TokenManager};
 use authkit_testkit::{Fault, MockAuthServer, MockClient};
 use metrics_exporter_prometheus::PrometheusBuilder;
 

@@ -12,10 +12,9 @@
 
 use std::time::Duration;
 
-use authkit::{
-    ClientAuth, GenericProvider, HeldAccount, Password, PasswordGrant, TokenEndpoint, TokenManager,
-    TokenProvider,
-};
+use authkit::grant::PasswordGrant;
+use authkit::store::HeldAccount;
+use authkit::{ClientAuth, GenericProvider, Password, TokenEndpoint, TokenManager, TokenProvider};
 use authkit_store_file::FileStore;
 use authkit_testkit::{MockAuthServer, MockClient, ResponseStyle};
 
@@ -123,9 +122,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // 8. API calls through the HTTP layer: one line of set-up, and a token the
     //    server revoked is replaced on the first 401, the call replayed once.
-    let api = reqwest_middleware::ClientBuilder::new(authkit::http_client_builder()?.build()?)
-        .with(authkit_http::AuthMiddleware::new(manager.clone()))
-        .build();
+    let api =
+        reqwest_middleware::ClientBuilder::new(authkit::transport::http_client_builder()?.build()?)
+            .with(authkit_http::AuthMiddleware::new(manager.clone()))
+            .build();
     let me = format!("{}/api/me", server.base_url());
     let first_call = api.get(&me).send().await?.status();
     server.revoke_access_token(&manager.access_token().await?);

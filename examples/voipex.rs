@@ -10,9 +10,10 @@
 
 use std::time::Duration;
 
+use authkit::endpoint::EndpointSettings;
 use authkit::store_file::FileStore;
 use authkit::voipex::Voipex;
-use authkit::{AccessToken, EndpointSettings, Password, TokenManager};
+use authkit::{AccessToken, Password, TokenManager};
 use authkit_testkit::{MockAuthServer, MockClient, ResponseStyle};
 
 #[tokio::main]
@@ -72,7 +73,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("Set VOIPEX_API_URL to call an API resource with the token.");
         return Ok(());
     };
-    let http = authkit::http_client_builder()?
+    let http = authkit::transport::http_client_builder()?
         .timeout(Duration::from_secs(30))
         .build()?;
     for attempt in 1..=2 {

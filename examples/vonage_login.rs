@@ -11,9 +11,11 @@
 
 use std::time::Duration;
 
+use authkit::client_auth::BasicEncoding;
+use authkit::endpoint::EndpointSettings;
 use authkit::store_file::FileStore;
 use authkit::vonage::{LoopbackReceiver, Vonage};
-use authkit::{BasicEncoding, ClientSecret, EndpointSettings, TokenManager, TokenProvider};
+use authkit::{ClientSecret, TokenManager, TokenProvider};
 use authkit_testkit::{ClientKind, MockAuthServer, MockClient, ResponseStyle};
 
 #[tokio::main]
@@ -92,7 +94,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     });
     if server.is_some() {
         // The stand-in signs the demo user in at once; follow its redirect as a browser would.
-        let browser = authkit::http_client_builder()?
+        let browser = authkit::transport::http_client_builder()?
             .redirect(reqwest::redirect::Policy::limited(5))
             .build()?;
         let page = browser

@@ -10,9 +10,10 @@
 
 use std::time::Duration;
 
+use authkit::endpoint::EndpointSettings;
 use authkit::store_file::FileStore;
 use authkit::vonage::Vonage;
-use authkit::{ClientSecret, EndpointSettings, Password, TokenManager};
+use authkit::{ClientSecret, Password, TokenManager};
 use authkit_testkit::{MockAuthServer, MockClient, ResponseStyle};
 
 #[tokio::main]
@@ -82,7 +83,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     if let Some(api_url) = api_url {
         let token = manager.access_token().await?;
-        let response = authkit::http_client_builder()?
+        let response = authkit::transport::http_client_builder()?
             .build()?
             .get(&api_url)
             .header(reqwest::header::AUTHORIZATION, token.bearer_header())

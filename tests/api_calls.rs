@@ -1,9 +1,9 @@
 //! What a program does around an API call: send the token, and on a 401
 //! invalidate it and try once more with a new one.
 
+use authkit::grant::PasswordGrant;
 use authkit::{
-    ClientAuth, ExposeSecret, GenericProvider, MemoryStore, Password, PasswordGrant, TokenEndpoint,
-    TokenManager,
+    ClientAuth, ExposeSecret, GenericProvider, MemoryStore, Password, TokenEndpoint, TokenManager,
 };
 use authkit_testkit::{MockAuthServer, MockClient};
 
@@ -24,7 +24,10 @@ async fn a_401_from_the_api_gets_a_new_token_on_the_next_call() {
     let manager = TokenManager::builder(provider, MemoryStore::new())
         .clock(server.shared_clock())
         .build();
-    let http = authkit::http_client_builder().unwrap().build().unwrap();
+    let http = authkit::transport::http_client_builder()
+        .unwrap()
+        .build()
+        .unwrap();
     let url = format!("{}/api/me", server.base_url());
     let call = |token: authkit::AccessToken| {
         let request = http.get(&url).bearer_auth(token.expose_secret());

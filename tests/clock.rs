@@ -3,9 +3,10 @@
 
 use std::sync::Arc;
 
+use authkit::clock::ManualClock;
+use authkit::grant::PasswordGrant;
 use authkit::{
-    ClientAuth, ExposeSecret, GenericProvider, ManualClock, MemoryStore, Password, PasswordGrant,
-    TokenEndpoint, TokenManager,
+    ClientAuth, ExposeSecret, GenericProvider, MemoryStore, Password, TokenEndpoint, TokenManager,
 };
 use authkit_testkit::{MockAuthServer, MockClient};
 use time::{Duration, OffsetDateTime};
@@ -52,7 +53,7 @@ async fn a_server_date_hours_off_does_not_change_the_expiry() {
     let tokens = endpoint
         .request(
             &PasswordGrant::new("alice", Password::new("pw")),
-            &authkit::RequestContext::default(),
+            &authkit::endpoint::RequestContext::default(),
         )
         .await
         .unwrap();
@@ -74,7 +75,7 @@ async fn a_wall_clock_set_back_does_not_keep_an_old_token_fresh() {
     let first = manager.access_token().await.unwrap();
 
     // Someone sets the wall clock back two hours, then 61 minutes really pass.
-    let wall = authkit::Clock::now(&clock);
+    let wall = authkit::clock::Clock::now(&clock);
     clock.set_wall(wall - Duration::hours(2));
     clock.advance(Duration::minutes(61));
 
@@ -92,7 +93,7 @@ async fn a_wall_clock_jumping_forward_makes_the_token_stale() {
     let server = server(&clock).await;
     let manager = manager(&server, &clock);
     let first = manager.access_token().await.unwrap();
-    let wall = authkit::Clock::now(&clock);
+    let wall = authkit::clock::Clock::now(&clock);
     clock.set_wall(wall + Duration::hours(3));
     let second = manager.access_token().await.unwrap();
     assert_ne!(first.expose_secret(), second.expose_secret());

@@ -5,10 +5,9 @@
 
 use std::sync::Arc;
 
-use authkit::{
-    BasicEncoding, ClientAuth, ClientSecret, GenericProvider, Password, PasswordGrant,
-    TokenEndpoint, TokenProvider,
-};
+use authkit::client_auth::BasicEncoding;
+use authkit::grant::PasswordGrant;
+use authkit::{ClientAuth, ClientSecret, GenericProvider, Password, TokenEndpoint, TokenProvider};
 use authkit_testkit::conformance::{Conformance, ProviderContext, behaviour};
 use authkit_testkit::{MockAuthServer, MockClient, ResponseStyle};
 
@@ -114,19 +113,19 @@ async fn the_suite_names_the_behaviour_that_broke() {
         fn account_key(&self) -> &authkit::AccountKey {
             self.0.account_key()
         }
-        fn binding(&self) -> &authkit::Binding {
+        fn binding(&self) -> &authkit::token::Binding {
             self.0.binding()
         }
         async fn authenticate(
             &self,
-            cx: &authkit::RequestContext,
+            cx: &authkit::endpoint::RequestContext,
         ) -> Result<authkit::TokenSet, authkit::Error> {
             self.0.authenticate(cx).await
         }
         async fn refresh(
             &self,
             _: &authkit::RefreshToken,
-            cx: &authkit::RequestContext,
+            cx: &authkit::endpoint::RequestContext,
         ) -> Result<authkit::TokenSet, authkit::Error> {
             self.0.authenticate(cx).await
         }

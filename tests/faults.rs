@@ -9,9 +9,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration as StdDuration;
 
+use authkit::endpoint::RetryPolicy;
+use authkit::error::TransientKind;
+use authkit::grant::PasswordGrant;
 use authkit::{
-    AccessToken, ClientAuth, Error, GenericProvider, Password, PasswordGrant, ProtocolError,
-    RetryPolicy, TokenEndpoint, TokenManager, TransientKind,
+    AccessToken, ClientAuth, Error, GenericProvider, Password, ProtocolError, TokenEndpoint,
+    TokenManager,
 };
 use authkit_testkit::{Fault, MockAuthServer, MockClient};
 use time::Duration;

@@ -5,11 +5,11 @@
 
 use std::sync::{Arc, Mutex};
 
+use authkit::endpoint::EndpointSettings;
+use authkit::store::HeldAccount;
 use authkit::store_file::FileStore;
 use authkit::voipex::Voipex;
-use authkit::{
-    EndpointSettings, Error, ExposeSecret, HeldAccount, Password, TokenManager, TokenProvider,
-};
+use authkit::{Error, ExposeSecret, Password, TokenManager, TokenProvider};
 use authkit_testkit::capture::capture_logs;
 use authkit_testkit::{Fault, MockAuthServer, MockClient, ResponseStyle};
 use time::Duration;

@@ -3,7 +3,9 @@
 #![no_main]
 
 use authkit_core::__private::{ParseContext, ResponseParts, interpret};
-use authkit_core::{Binding, ClientId, GrantKind};
+use authkit_core::ClientId;
+use authkit_core::grant::GrantKind;
+use authkit_core::token::Binding;
 use libfuzzer_sys::fuzz_target;
 
 fn binding() -> Binding {

@@ -10,9 +10,10 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use authkit_core::{
-    AccountKey, Binding, Error, RefreshToken, RequestContext, Revocation, TokenProvider, TokenSet,
-};
+use authkit_core::endpoint::RequestContext;
+use authkit_core::revocation::Revocation;
+use authkit_core::token::Binding;
+use authkit_core::{AccountKey, Error, RefreshToken, TokenProvider, TokenSet};
 use tokio::sync::OnceCell;
 
 type Build = Box<dyn Fn() -> Result<Arc<dyn TokenProvider>, Error> + Send + Sync>;

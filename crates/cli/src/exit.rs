@@ -3,7 +3,9 @@
 use std::fmt;
 use std::process::ExitCode;
 
-use authkit_core::{ConfigErrorKind, Error, ErrorCode, GrantKind, StoreError};
+use authkit_core::error::ConfigErrorKind;
+use authkit_core::grant::GrantKind;
+use authkit_core::{Error, ErrorCode, StoreError};
 
 /// What went wrong, classified for the exit code.
 #[derive(Debug)]

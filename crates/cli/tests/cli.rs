@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 
 use support::{authkit, expire, run, stderr, stdout};
 
-use authkit_core::BasicEncoding;
+use authkit_core::client_auth::BasicEncoding;
 use authkit_core::{AccessToken, TokenSet};
 use authkit_store_file::FileStore;
 use authkit_testkit::support::save;
@@ -308,7 +308,7 @@ async fn browser_sign_in_then_tokens_then_status_then_logout() {
     })
     .await
     .unwrap();
-    let browser = authkit_core::http_client_builder()
+    let browser = authkit_core::transport::http_client_builder()
         .unwrap()
         .redirect(reqwest::redirect::Policy::limited(5))
         .build()
@@ -413,7 +413,7 @@ async fn with_a_store_key_the_token_files_are_sealed() {
     use authkit_core::deps::secrecy::ExposeSecret;
     let server = keycloak().await;
     let dir = tempfile::tempdir().unwrap();
-    let key = authkit_core::SealingKey::generate("1").unwrap();
+    let key = authkit_core::store::SealingKey::generate("1").unwrap();
     let key = key.to_base64();
 
     let mut first = voipex_token(dir.path(), &server);
@@ -513,7 +513,7 @@ async fn completions_are_generated_for_every_shell() {
 async fn status_is_an_aligned_table_that_marks_estimated_lifetimes() {
     let dir = tempfile::tempdir().unwrap();
     let store = FileStore::open(dir.path()).unwrap();
-    let binding = authkit_core::Binding::new(
+    let binding = authkit_core::token::Binding::new(
         &url::Url::parse("https://auth.example.com/token").unwrap(),
         authkit_core::ClientId::new("app"),
     );

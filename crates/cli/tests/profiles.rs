@@ -22,7 +22,7 @@ async fn server() -> MockAuthServer {
         .client(MockClient::basic(
             "ci-bot",
             SECRET,
-            authkit_core::BasicEncoding::FormUrlEncoded,
+            authkit_core::client_auth::BasicEncoding::FormUrlEncoded,
         ))
         .start()
         .await

@@ -12,7 +12,8 @@ mod support;
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 
-use authkit_core::{ExposeSecret, TokenTypeHint};
+use authkit_core::ExposeSecret;
+use authkit_core::revocation::TokenTypeHint;
 use authkit_store_file::FileStore;
 use authkit_testkit::oidc_provider::{OidcProvider, introspect};
 

@@ -13,9 +13,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use authkit_core::endpoint::RequestContext;
+use authkit_core::token::Binding;
 use authkit_core::{
-    AccessToken, AccountKey, Binding, ClientId, Error, MemoryStore, RefreshToken, RequestContext,
-    TokenManager, TokenProvider, TokenSet,
+    AccessToken, AccountKey, ClientId, Error, MemoryStore, RefreshToken, TokenManager,
+    TokenProvider, TokenSet,
 };
 use criterion::{Criterion, black_box, criterion_group, criterion_main};
 use std::future::Future;

@@ -4,10 +4,8 @@
 
 use std::time::Duration;
 
-use authkit_core::{
-    AccessToken, AccountKey, HeldAccount, MemoryStore, RefreshToken, SealedStore, SealingKey,
-    TokenSet, TokenStore,
-};
+use authkit_core::store::{HeldAccount, SealedStore, SealingKey};
+use authkit_core::{AccessToken, AccountKey, MemoryStore, RefreshToken, TokenSet, TokenStore};
 use criterion::{Criterion, criterion_group, criterion_main};
 use time::OffsetDateTime;
 

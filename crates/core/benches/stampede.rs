@@ -11,10 +11,12 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use authkit_core::clock::{Clock, ManualClock};
+use authkit_core::endpoint::RequestContext;
+use authkit_core::grant::{PasswordGrant, RefreshTokenGrant};
 use authkit_core::{
-    AccessToken, ClientAuth, Clock, GenericProvider, ManualClock, MemoryStore, Password,
-    PasswordGrant, RefreshToken, RefreshTokenGrant, RequestContext, TokenEndpoint, TokenManager,
-    TokenProvider, TokenSet,
+    AccessToken, ClientAuth, GenericProvider, MemoryStore, Password, RefreshToken, TokenEndpoint,
+    TokenManager, TokenProvider, TokenSet,
 };
 use criterion::{Criterion, criterion_group, criterion_main};
 use wiremock::matchers::method;
@@ -149,7 +151,7 @@ fn wire_overhead(c: &mut Criterion) {
     // A refresh round trip: the request the manager makes most.
     let grant = RefreshTokenGrant::new(RefreshToken::new("rt-0123456789abcdef"));
     let cx = RequestContext::default();
-    let bare = authkit_core::http_client_builder()
+    let bare = authkit_core::transport::http_client_builder()
         .expect("tls")
         .build()
         .expect("client");

@@ -25,11 +25,17 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 use url::Url;
 
-use crate::endpoint::{Call, RequestContext, TokenEndpoint, validate_url};
-use crate::error::{Error, ErrorCode, ProtocolError};
-use crate::grant::{DeviceCodeGrant, GrantKind, resource_params, scope_param};
+use crate::endpoint::token_endpoint::{Call, RequestContext, TokenEndpoint};
+
+use crate::error::Error;
+use crate::error::protocol::ProtocolError;
+use crate::error::refusal::ErrorCode;
+use crate::grant::device_code::DeviceCodeGrant;
+use crate::grant::grant_type::{resource_params, scope_param};
+use crate::grant::kind::GrantKind;
 use crate::secret::DeviceCode;
-use crate::token::TokenSet;
+use crate::token::token_set::TokenSet;
+use crate::transport::url_policy::validate_url;
 
 /// The polling interval when the server names none (RFC 8628 §3.2).
 pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(5);
@@ -43,7 +49,9 @@ pub const MAX_POLL_INTERVAL: Duration = Duration::from_secs(60);
 /// endpoint, with the scopes and resources to ask for.
 ///
 /// ```no_run
-/// use authkit_core::{ClientAuth, DeviceAuthorization, RequestContext, TokenEndpoint};
+/// use authkit_core::{ClientAuth, TokenEndpoint};
+/// use authkit_core::device::DeviceAuthorization;
+/// use authkit_core::endpoint::RequestContext;
 ///
 /// # async fn run() -> Result<(), authkit_core::Error> {
 /// let endpoint = TokenEndpoint::builder("https://login.example.com/token")
@@ -160,7 +168,7 @@ impl DeviceAuthorization {
     /// authorization covers every resource named; the token request names
     /// the first (servers issue an access token for one resource at a time,
     /// §2.2), and tokens for the others come from refreshing with a
-    /// `resource` ([`crate::RefreshTokenGrant::with_resources`]).
+    /// `resource` ([`crate::grant::RefreshTokenGrant::with_resources`]).
     pub fn with_resource(mut self, resource: impl Into<String>) -> Self {
         self.resources.push(resource.into());
         self

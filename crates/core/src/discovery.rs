@@ -26,10 +26,14 @@ use serde::Deserialize;
 use url::Url;
 
 use crate::client_auth::ClientAuth;
-use crate::endpoint::{EndpointSettings, GetRequest, TokenEndpointBuilder, validate_url};
-use crate::error::{ConfigError, ConfigErrorKind, Error, ProtocolError};
-use crate::excerpt::scrub;
-use crate::grant::GrantKind;
+use crate::endpoint::builder::{EndpointSettings, TokenEndpointBuilder};
+use crate::error::Error;
+use crate::error::config::{ConfigError, ConfigErrorKind};
+use crate::error::excerpt::scrub;
+use crate::error::protocol::ProtocolError;
+use crate::grant::kind::GrantKind;
+use crate::transport::exchange::GetRequest;
+use crate::transport::url_policy::validate_url;
 
 /// How long a [`Discovery`] keeps a metadata document: one hour. Servers
 /// change endpoints and keys on the scale of days; an hour bounds how long a
@@ -211,7 +215,7 @@ impl ServerMetadata {
                     .unwrap_or_else(|| "client_secret_basic".into())
             )));
         }
-        Ok(crate::TokenEndpoint::builder(url).client_auth(auth))
+        Ok(crate::endpoint::token_endpoint::TokenEndpoint::builder(url).client_auth(auth))
     }
 }
 
@@ -228,7 +232,9 @@ fn metadata_urls(issuer: &Url) -> Vec<Url> {
 /// Fetches and caches server metadata; clone it to share the cache.
 ///
 /// ```no_run
-/// use authkit_core::{ClientAuth, Discovery, EndpointSettings, GenericProvider};
+/// use authkit_core::{ClientAuth, GenericProvider};
+/// use authkit_core::discovery::Discovery;
+/// use authkit_core::endpoint::EndpointSettings;
 ///
 /// # async fn run() -> Result<(), authkit_core::Error> {
 /// let discovery = Discovery::new(EndpointSettings::new());
@@ -303,8 +309,8 @@ impl Discovery {
             )
             .await
             .map_err(|_| {
-                Error::Transient(crate::TransientError::new(
-                    crate::TransientKind::Timeout,
+                Error::Transient(crate::error::transient::TransientError::new(
+                    crate::error::transient::TransientKind::Timeout,
                     format!("no metadata from {url} in time"),
                 ))
             })??;
@@ -313,10 +319,12 @@ impl Discovery {
                 200 => return ServerMetadata::from_json(&response.body, issuer),
                 404 | 405 | 410 => last = Some(url),
                 status if status >= 500 => {
-                    return Err(Error::Transient(crate::TransientError::new(
-                        crate::TransientKind::ServerFailure { status },
-                        format!("{url} answered {status}"),
-                    )));
+                    return Err(Error::Transient(
+                        crate::error::transient::TransientError::new(
+                            crate::error::transient::TransientKind::ServerFailure { status },
+                            format!("{url} answered {status}"),
+                        ),
+                    ));
                 }
                 status => {
                     return Err(Error::Protocol(ProtocolError::NotOAuth {

@@ -41,7 +41,7 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use url::Url;
 
-use crate::client_auth::unique_id;
+use crate::client_auth::assertion::unique_id;
 use crate::error::Error;
 use crate::secret::AccessToken;
 

@@ -11,11 +11,14 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 use url::Url;
 
-use crate::binding::Scopes;
-use crate::endpoint::{Call, RequestContext, TokenEndpoint, validate_url};
-use crate::error::{Error, ProtocolError};
-use crate::grant::{FormParam, GrantKind};
+use crate::endpoint::token_endpoint::{Call, RequestContext, TokenEndpoint};
+use crate::error::Error;
+use crate::error::protocol::ProtocolError;
+use crate::grant::grant_type::FormParam;
+use crate::grant::kind::GrantKind;
 use crate::revocation::TokenTypeHint;
+use crate::token::binding::Scopes;
+use crate::transport::url_policy::validate_url;
 
 /// A client for one introspection endpoint.
 #[derive(Clone, Debug)]

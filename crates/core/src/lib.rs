@@ -1,29 +1,47 @@
 //! The core of authkit: OAuth 2 access tokens for API clients, kept valid.
 //!
-//! This crate defines what every provider, grant and store must do, and the
-//! machinery they share:
+//! The root holds what a user of the manager needs; everything else lives in
+//! a module named for its role, and each module's page says when you need it.
 //!
-//! - [`GrantType`]: one way of asking a token endpoint for tokens; the core
-//!   ships [`PasswordGrant`], [`AuthorizationCodeGrant`] (with PKCE),
-//!   [`RefreshTokenGrant`] and [`ClientCredentialsGrant`].
-//! - [`TokenProvider`]: one account at one provider, which can authenticate
-//!   and refresh; [`GenericProvider`] serves any standard OAuth 2 server.
-//! - [`TokenStore`]: where token sets live between calls and processes, with
-//!   an exclusive [`StoreLock`] per account; [`MemoryStore`] lives in memory.
-//! - [`TokenEndpoint`]: the one place token requests are made, with the wire
-//!   rules (TLS, redirects, limits, retries, tolerant parsing) written once.
-//! - [`TokenManager`]: hands out access tokens, refreshing once for any
+//! - [`TokenManager`] hands out access tokens, refreshing once for any
 //!   number of callers and never losing a rotated refresh token.
+//! - [`TokenProvider`] is one account at one provider; [`GenericProvider`]
+//!   serves any standard OAuth 2 server, over a [`TokenEndpoint`] (the one
+//!   place token requests are made) with a [`ClientAuth`] and a
+//!   [`GrantType`] (the core's grants are in [`grant`]).
+//! - [`TokenStore`] is where token sets live between calls and processes;
+//!   [`MemoryStore`] lives in memory, and [`store`] has the rest of the
+//!   contract (the hold, records, sealing).
+//! - [`TokenSet`] is what a grant hands back; [`Error`] says what went wrong,
+//!   grouped by what a caller does next.
+//!
+//! | module | when you need it |
+//! | --- | --- |
+//! | [`grant`] | choosing how an account gets tokens, or writing a grant |
+//! | [`client_auth`] | authenticating the client: Basic, body, JWT assertions |
+//! | [`endpoint`] | tuning the token endpoint: timeouts, limits, retries |
+//! | [`transport`] | bringing your own HTTP stack, or the same TLS for your API calls |
+//! | [`provider`] | writing an adapter for a provider's quirks |
+//! | [`manager`] | the manager's knobs, and tokens per resource |
+//! | [`store`] | writing a store, or sealing one |
+//! | [`token`] | reading a token set's binding, scopes and lifetimes |
+//! | [`error`] | matching on an error's finer kinds |
+//! | [`secret`] | every secret and identifier newtype |
+//! | [`sign_in`] | a person's browser sign-in |
+//! | [`device`] | the device authorization grant (RFC 8628) |
+//! | [`discovery`] | building endpoints from an issuer's metadata |
+//! | [`dpop`] | sender-constrained tokens (RFC 9449) |
+//! | [`revocation`], [`introspection`] | signing out, asking what a token is |
+//! | [`clock`] | a manual clock for tests |
+//! | [`telemetry`] | the metric names and labels |
 //!
 //! Secrets ([`AccessToken`], [`RefreshToken`], [`Password`], ...) are
 //! `secrecy` types: their `Debug` is redacted, and no error or log line
 //! contains them.
 //!
 //! ```no_run
-//! use authkit_core::{
-//!     ClientAuth, GenericProvider, MemoryStore, Password, PasswordGrant, TokenEndpoint,
-//!     TokenManager,
-//! };
+//! use authkit_core::grant::PasswordGrant;
+//! use authkit_core::{ClientAuth, GenericProvider, MemoryStore, Password, TokenEndpoint, TokenManager};
 //!
 //! # async fn run() -> Result<(), authkit_core::Error> {
 //! let endpoint = TokenEndpoint::builder("https://auth.example.com/token")
@@ -41,79 +59,39 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-mod authorization;
-mod binding;
-mod client_auth;
-mod clock;
-mod device;
-mod discovery;
-mod dpop;
-mod endpoint;
-mod error;
-mod excerpt;
-mod grant;
-mod introspection;
-mod loopback;
-mod manager;
-mod provider;
-mod revocation;
-mod secret;
-mod store;
+pub mod client_auth;
+pub mod clock;
+pub mod device;
+pub mod discovery;
+pub mod dpop;
+pub mod endpoint;
+pub mod error;
+pub mod grant;
+pub mod introspection;
+pub mod manager;
+pub mod provider;
+pub mod revocation;
+pub mod secret;
+pub mod sign_in;
+pub mod store;
 pub mod telemetry;
-mod token;
+pub mod token;
+pub mod transport;
 
-// For users: a manager over a provider and a store, and what it hands back.
-pub use authorization::{AuthorizationRequest, AuthorizationRequestBuilder};
-pub use binding::{Binding, Scopes};
-pub use client_auth::{
-    AssertionAudience, AssertionKey, BasicEncoding, ClientAssertion, ClientAuth,
-    DEFAULT_ASSERTION_LIFETIME, JWT_BEARER_ASSERTION_TYPE,
-};
-pub use clock::{Clock, ManualClock, SystemClock};
-pub use device::{
-    DEFAULT_POLL_INTERVAL, DeviceAuthorization, DevicePrompt, MAX_POLL_INTERVAL,
-    PendingDeviceSignIn, SLOW_DOWN_STEP,
-};
-pub use discovery::{DEFAULT_METADATA_LIFETIME, Discovery, ServerMetadata};
-pub use dpop::{DPOP_PROOF_TYPE, DpopContext, DpopKey, DpopNonces};
-pub use endpoint::{
-    DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, DEFAULT_TOKEN_LIFETIME,
-    EndpointSettings, MAX_LIFETIME, RequestContext, RetryPolicy, TokenEndpoint,
-    TokenEndpointBuilder, http_client_builder, same_origin_redirects,
-};
+// What a user of the manager needs; the rest is in the modules above.
+pub use client_auth::ClientAuth;
+pub use endpoint::TokenEndpoint;
 pub use error::{
-    AccountState, ConfigError, ConfigErrorKind, Error, ErrorCode, ProtocolError, Refusal,
-    SharedCause, StoreError, TransientError, TransientKind,
+    AccountState, ConfigError, Error, ErrorCode, ProtocolError, Refusal, StoreError, TransientError,
 };
-pub use grant::{
-    AuthorizationCodeGrant, ClientCredentialsGrant, DeviceCodeGrant, ExtensionGrant,
-    JwtBearerGrant, PasswordGrant, PkceChallenge, PkceVerifier, RefreshTokenGrant, State,
-    TokenExchangeGrant, token_types,
-};
-pub use introspection::{Introspection, IntrospectionEndpoint};
-pub use loopback::{Callback, LoopbackReceiver};
-pub use manager::{
-    AccessTokenFuture, Authorization, RefreshPolicy, TokenManager, TokenManagerBuilder,
-};
-pub use provider::{Adapter, GenericProvider};
-pub use revocation::{Revocation, RevocationEndpoint, SignOut, TokenTypeHint};
-pub use secrecy::SecretString;
+pub use grant::GrantType;
+pub use manager::{TokenManager, TokenManagerBuilder};
+pub use provider::{GenericProvider, TokenProvider};
 pub use secret::{
-    AccessToken, AccountKey, AuthorizationCode, ClientId, ClientSecret, DeviceCode, ExposeSecret,
-    IdToken, Password, RefreshToken, SecurityToken, Username,
+    AccessToken, AccountKey, ClientId, ClientSecret, ExposeSecret, Password, RefreshToken, Username,
 };
-pub use store::{MemoryStore, SealedStore, SealingKey};
-pub use token::{STORE_FORMAT_VERSION, StoreFormatError, TokenSet, TokenType};
-
-// For implementers of providers, grants, stores and transports.
-pub use client_auth::{decode_basic, encode_basic};
-pub use endpoint::{
-    FormRequest, GetRequest, RawResponse, ReqwestTransport, Transport, is_loopback, validate_url,
-};
-pub use excerpt::scrub;
-pub use grant::{FormParam, FormValue, GrantKind, GrantType, resource_params, scope_param};
-pub use provider::TokenProvider;
-pub use store::{HeldAccount, KEEP_MARGIN, StoreLock, StoreRecord, TokenStore};
+pub use store::{MemoryStore, TokenStore};
+pub use token::TokenSet;
 
 /// The crates this one builds on, re-exported so adapters and stores use the
 /// same versions.
@@ -129,5 +107,5 @@ pub mod deps {
 /// Not part of the stable interface.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::endpoint::{ParseContext, ResponseParts, interpret};
+    pub use crate::endpoint::response::{ParseContext, ResponseParts, interpret};
 }

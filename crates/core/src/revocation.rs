@@ -14,11 +14,14 @@
 
 use url::Url;
 
-use crate::endpoint::{Call, RequestContext, TokenEndpoint, validate_url};
+use crate::endpoint::token_endpoint::{Call, RequestContext, TokenEndpoint};
+
 use crate::error::Error;
-use crate::grant::{FormParam, GrantKind};
+use crate::grant::grant_type::FormParam;
+use crate::grant::kind::GrantKind;
 use crate::secret::ExposeSecret;
-use crate::token::TokenSet;
+use crate::token::token_set::TokenSet;
+use crate::transport::url_policy::validate_url;
 
 /// Which kind of token is revoked (`token_type_hint`, RFC 7009 §2.1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -18,7 +18,7 @@ use std::fmt;
 use std::sync::Arc;
 
 pub use secrecy::ExposeSecret;
-use secrecy::SecretString;
+pub use secrecy::SecretString;
 
 macro_rules! secret_newtype {
     ($(#[$meta:meta])* $name:ident) => {

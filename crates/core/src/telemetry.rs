@@ -16,8 +16,10 @@
 
 use std::time::Duration;
 
-use crate::error::{Error, ErrorCode};
-use crate::grant::GrantKind;
+use crate::error::Error;
+
+use crate::error::refusal::ErrorCode;
+use crate::grant::kind::GrantKind;
 use crate::secret::AccountKey;
 
 /// Counter: token requests, by `grant` and `outcome` (`success`, `refused`,

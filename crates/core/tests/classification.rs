@@ -5,10 +5,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use authkit_core::endpoint::RequestContext;
+use authkit_core::error::{ConfigErrorKind, TransientKind};
+use authkit_core::grant::{GrantKind, PasswordGrant, RefreshTokenGrant};
+use authkit_core::token::{Scopes, TokenType};
 use authkit_core::{
-    ClientAuth, ConfigErrorKind, Error, ErrorCode, ExposeSecret, GrantKind, Password,
-    PasswordGrant, ProtocolError, RefreshToken, RefreshTokenGrant, RequestContext, Scopes,
-    TokenEndpoint, TokenSet, TokenType, TransientKind,
+    ClientAuth, Error, ErrorCode, ExposeSecret, Password, ProtocolError, RefreshToken,
+    TokenEndpoint, TokenSet,
 };
 use authkit_testkit::support::{assert_error_has_no_secrets, assert_no_secrets, quick_retries};
 use authkit_testkit::{Scripted, ScriptedTransport};

@@ -4,10 +4,13 @@
 
 use std::sync::Arc;
 
-use authkit_core::{
-    AssertionAudience, AssertionKey, ClientAssertion, ClientAuth, ClientCredentialsGrant, Error,
-    JWT_BEARER_ASSERTION_TYPE, RequestContext, SecretString, TokenEndpoint,
+use authkit_core::client_auth::{
+    AssertionAudience, AssertionKey, ClientAssertion, JWT_BEARER_ASSERTION_TYPE,
 };
+use authkit_core::endpoint::RequestContext;
+use authkit_core::grant::ClientCredentialsGrant;
+use authkit_core::secret::SecretString;
+use authkit_core::{ClientAuth, Error, TokenEndpoint};
 use authkit_testkit::oidc_provider::test_key;
 use authkit_testkit::support::{assert_no_secrets, quick_retries};
 use authkit_testkit::{Scripted, ScriptedTransport, SentForm};

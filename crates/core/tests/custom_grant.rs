@@ -1,10 +1,9 @@
 //! A contributor adds a grant the core does not ship (RFC 8693 token
 //! exchange) from outside the crate, using only the public API.
 
-use authkit_core::{
-    AccessToken, ClientAuth, ExposeSecret, FormParam, GrantKind, GrantType, RequestContext,
-    TokenEndpoint,
-};
+use authkit_core::endpoint::RequestContext;
+use authkit_core::grant::{FormParam, GrantKind};
+use authkit_core::{AccessToken, ClientAuth, ExposeSecret, GrantType, TokenEndpoint};
 use authkit_testkit::support::{assert_no_secrets, token_json};
 use wiremock::matchers::{body_string_contains, method};
 use wiremock::{Mock, MockServer, ResponseTemplate};

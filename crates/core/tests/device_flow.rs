@@ -6,10 +6,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use authkit_core::{
-    ClientAuth, DeviceAuthorization, Error, ErrorCode, ExposeSecret, ManualClock, RequestContext,
-    TokenEndpoint,
-};
+use authkit_core::clock::ManualClock;
+use authkit_core::device::DeviceAuthorization;
+use authkit_core::endpoint::RequestContext;
+use authkit_core::{ClientAuth, Error, ErrorCode, ExposeSecret, TokenEndpoint};
 use authkit_testkit::support::{assert_no_secrets, quick_retries};
 use authkit_testkit::{Scripted, ScriptedTransport};
 use serde_json::json;

@@ -4,7 +4,10 @@
 
 use std::time::Duration;
 
-use authkit_core::{ClientAuth, Discovery, EndpointSettings, Error, GenericProvider, GrantKind};
+use authkit_core::discovery::Discovery;
+use authkit_core::endpoint::EndpointSettings;
+use authkit_core::grant::GrantKind;
+use authkit_core::{ClientAuth, Error, GenericProvider};
 use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};

@@ -4,10 +4,13 @@
 
 use std::sync::Arc;
 
+use authkit_core::dpop::{DPOP_PROOF_TYPE, DpopContext, DpopKey, DpopNonces};
+use authkit_core::endpoint::RequestContext;
+use authkit_core::grant::PasswordGrant;
+use authkit_core::token::TokenType;
 use authkit_core::{
-    ClientAuth, DPOP_PROOF_TYPE, DpopContext, DpopKey, DpopNonces, Error, ErrorCode, ExposeSecret,
-    GenericProvider, MemoryStore, PasswordGrant, RequestContext, TokenEndpoint, TokenManager,
-    TokenType,
+    ClientAuth, Error, ErrorCode, ExposeSecret, GenericProvider, MemoryStore, TokenEndpoint,
+    TokenManager,
 };
 use authkit_testkit::support::{assert_no_secrets, load, quick_retries};
 use authkit_testkit::{Scripted, ScriptedTransport};
@@ -108,7 +111,8 @@ async fn a_token_request_carries_a_proof_and_answers_the_nonce_demand_once() {
     let transport = ScriptedTransport::new([nonce_please("n-1"), dpop_tokens()]);
     let (key, nonces) = (DpopKey::generate().unwrap(), DpopNonces::new());
     // A single-use grant: re-sent because the server said it did not use it.
-    let grant = authkit_core::RefreshTokenGrant::new(authkit_core::RefreshToken::new("rt-1"));
+    let grant =
+        authkit_core::grant::RefreshTokenGrant::new(authkit_core::RefreshToken::new("rt-1"));
     let tokens = endpoint(&transport)
         .request(&grant, &context(&key, &nonces))
         .await
@@ -138,7 +142,7 @@ async fn a_second_nonce_demand_is_the_callers_error_not_a_loop() {
     let (key, nonces) = (DpopKey::generate().unwrap(), DpopNonces::new());
     let err = endpoint(&transport)
         .request(
-            &authkit_core::ClientCredentialsGrant::new(),
+            &authkit_core::grant::ClientCredentialsGrant::new(),
             &context(&key, &nonces),
         )
         .await
@@ -155,7 +159,7 @@ async fn a_dpop_token_type_is_refused_without_dpop_and_a_bearer_one_is_not_bound
     let transport = ScriptedTransport::new([dpop_tokens()]);
     let err = endpoint(&transport)
         .request(
-            &authkit_core::ClientCredentialsGrant::new(),
+            &authkit_core::grant::ClientCredentialsGrant::new(),
             &RequestContext::default(),
         )
         .await
@@ -171,7 +175,7 @@ async fn a_dpop_token_type_is_refused_without_dpop_and_a_bearer_one_is_not_bound
     let (key, nonces) = (DpopKey::generate().unwrap(), DpopNonces::new());
     let tokens = endpoint(&transport)
         .request(
-            &authkit_core::ClientCredentialsGrant::new(),
+            &authkit_core::grant::ClientCredentialsGrant::new(),
             &context(&key, &nonces),
         )
         .await

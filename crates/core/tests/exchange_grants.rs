@@ -3,10 +3,12 @@
 
 use std::sync::Arc;
 
-use authkit_core::{
-    AssertionKey, ClientAuth, Error, IntrospectionEndpoint, JwtBearerGrant, RequestContext,
-    SecretString, SecurityToken, TokenEndpoint, TokenExchangeGrant, token_types,
-};
+use authkit_core::client_auth::AssertionKey;
+use authkit_core::endpoint::RequestContext;
+use authkit_core::grant::{JwtBearerGrant, TokenExchangeGrant, token_types};
+use authkit_core::introspection::IntrospectionEndpoint;
+use authkit_core::secret::{SecretString, SecurityToken};
+use authkit_core::{ClientAuth, Error, TokenEndpoint};
 use authkit_testkit::support::{assert_no_secrets, quick_retries};
 use authkit_testkit::{Scripted, ScriptedTransport};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
@@ -153,7 +155,7 @@ async fn introspection_reads_an_active_token_and_an_inactive_one() {
     let active = introspection
         .introspect(
             "token-a",
-            Some(authkit_core::TokenTypeHint::AccessToken),
+            Some(authkit_core::revocation::TokenTypeHint::AccessToken),
             &cx,
         )
         .await

@@ -10,10 +10,14 @@ use std::sync::atomic::Ordering;
 use std::time::Duration as StdDuration;
 
 use async_trait::async_trait;
+use authkit_core::clock::ManualClock;
+use authkit_core::endpoint::RequestContext;
+use authkit_core::error::ConfigErrorKind;
+use authkit_core::grant::PasswordGrant;
+use authkit_core::token::{Binding, Scopes};
 use authkit_core::{
-    AccessToken, AccountKey, AccountState, Binding, ClientAuth, ConfigErrorKind, Error,
-    ExposeSecret, GenericProvider, ManualClock, MemoryStore, Password, PasswordGrant,
-    ProtocolError, RefreshToken, RequestContext, Scopes, StoreError, TokenEndpoint, TokenManager,
+    AccessToken, AccountKey, AccountState, ClientAuth, Error, ExposeSecret, GenericProvider,
+    MemoryStore, Password, ProtocolError, RefreshToken, StoreError, TokenEndpoint, TokenManager,
     TokenProvider, TokenSet,
 };
 use authkit_testkit::support::{issued_set, quick_retries};
@@ -242,7 +246,7 @@ async fn sign_out_goes_through_the_hold_and_a_lost_hold_keeps_the_set() {
     let signed_out = f.manager.sign_out().await.unwrap();
     assert!(matches!(
         signed_out.revocation(),
-        authkit_core::Revocation::NotOffered
+        authkit_core::revocation::Revocation::NotOffered
     ));
     assert!(stored_in(&f.store, f.manager.account_key()).await.is_none());
 }

@@ -7,8 +7,9 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration as StdDuration;
 
+use authkit_core::manager::RefreshPolicy;
 use authkit_core::{
-    Error, ExposeSecret, GenericProvider, MemoryStore, RefreshPolicy, TokenManager, TokenProvider,
+    Error, ExposeSecret, GenericProvider, MemoryStore, TokenManager, TokenProvider,
 };
 use std::collections::HashSet;
 
@@ -312,7 +313,7 @@ async fn sign_out_forgets_the_account() {
     let signed_out = f.manager.sign_out().await.unwrap();
     assert!(matches!(
         signed_out.revocation(),
-        authkit_core::Revocation::NotOffered
+        authkit_core::revocation::Revocation::NotOffered
     ));
     assert!(stored_in(&f.store, f.manager.account_key()).await.is_none());
     assert_eq!(
@@ -359,7 +360,7 @@ async fn tokens_from_a_browser_sign_in_are_saved_and_served() {
     let f = Fixture::new().await;
     // Tokens obtained outside the manager (here: straight from the provider).
     let seeded = Fixture::provider(&f.server, &f.clock, PASSWORD)
-        .authenticate(&authkit_core::RequestContext::new(Arc::new(
+        .authenticate(&authkit_core::endpoint::RequestContext::new(Arc::new(
             f.clock.clone(),
         )))
         .await

@@ -145,7 +145,7 @@ async fn a_sign_in_and_a_refresh_are_counted_timed_and_their_expiry_shown() {
         .gauge(TOKEN_EXPIRY, &[("account", &account)])
         .expect("the expiry gauge");
     let expected =
-        (authkit_core::Clock::now(&f.clock) + Duration::hours(1)).unix_timestamp() as f64;
+        (authkit_core::clock::Clock::now(&f.clock) + Duration::hours(1)).unix_timestamp() as f64;
     assert!((expiry - expected).abs() <= 2.0, "{expiry} vs {expected}");
 
     f.clock.advance(Duration::hours(2));

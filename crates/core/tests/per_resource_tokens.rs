@@ -148,19 +148,19 @@ async fn a_provider_that_cannot_ask_for_resources_says_so() {
         fn account_key(&self) -> &authkit_core::AccountKey {
             self.0.account_key()
         }
-        fn binding(&self) -> &authkit_core::Binding {
+        fn binding(&self) -> &authkit_core::token::Binding {
             self.0.binding()
         }
         async fn authenticate(
             &self,
-            cx: &authkit_core::RequestContext,
+            cx: &authkit_core::endpoint::RequestContext,
         ) -> Result<authkit_core::TokenSet, Error> {
             self.0.authenticate(cx).await
         }
         async fn refresh(
             &self,
             rt: &authkit_core::RefreshToken,
-            cx: &authkit_core::RequestContext,
+            cx: &authkit_core::endpoint::RequestContext,
         ) -> Result<authkit_core::TokenSet, Error> {
             self.0.refresh(rt, cx).await
         }

@@ -2,10 +2,10 @@
 //! checked on generated input (256 cases each, so the suite stays fast).
 
 use authkit_core::__private::{ParseContext, ResponseParts, interpret};
-use authkit_core::{
-    BasicEncoding, Binding, ClientId, Error, ExposeSecret, GrantKind, MAX_LIFETIME, ProtocolError,
-    TokenSet, decode_basic, encode_basic,
-};
+use authkit_core::client_auth::{BasicEncoding, decode_basic, encode_basic};
+use authkit_core::grant::GrantKind;
+use authkit_core::token::{Binding, MAX_LIFETIME};
+use authkit_core::{ClientId, Error, ExposeSecret, ProtocolError, TokenSet};
 use proptest::prelude::*;
 use time::OffsetDateTime;
 

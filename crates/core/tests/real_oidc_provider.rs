@@ -7,11 +7,15 @@
 //! Without the server the tests say SKIPPED; with
 //! `AUTHKIT_REQUIRE_REAL_SERVERS=1` (as in CI) they fail instead.
 
+use authkit_core::client_auth::{AssertionAudience, AssertionKey, ClientAssertion};
+use authkit_core::device::DeviceAuthorization;
+use authkit_core::discovery::{Discovery, ServerMetadata};
+use authkit_core::endpoint::{EndpointSettings, RequestContext};
+use authkit_core::grant::{ClientCredentialsGrant, RefreshTokenGrant};
+use authkit_core::revocation::{Revocation, TokenTypeHint};
 use authkit_core::{
-    AssertionAudience, AssertionKey, ClientAssertion, ClientAuth, ClientCredentialsGrant,
-    DeviceAuthorization, Discovery, EndpointSettings, Error, ErrorCode, ExposeSecret,
-    GenericProvider, MemoryStore, RefreshTokenGrant, RequestContext, Revocation, ServerMetadata,
-    TokenEndpoint, TokenManager, TokenTypeHint,
+    ClientAuth, Error, ErrorCode, ExposeSecret, GenericProvider, MemoryStore, TokenEndpoint,
+    TokenManager,
 };
 use authkit_testkit::oidc_provider::{OidcProvider, introspect, test_key};
 
@@ -34,7 +38,7 @@ async fn discovery_reads_the_servers_endpoints_and_refuses_another_issuer() {
     assert!(m.device_authorization_endpoint().is_some());
     assert!(m.revocation_endpoint().is_some());
     assert!(m.introspection_endpoint().is_some());
-    assert!(m.supports_grant(&authkit_core::GrantKind::DeviceCode));
+    assert!(m.supports_grant(&authkit_core::grant::GrantKind::DeviceCode));
     assert!(m.supports_client_auth(&ClientAuth::private_key_jwt(
         "x",
         AssertionKey::es256_pem(&test_key("es256.pem")).unwrap()
@@ -310,7 +314,7 @@ async fn a_revocation_endpoint_that_fails_does_not_stop_the_sign_out() {
         "bob",
         &m,
         ClientAuth::basic("authkit-basic", OidcProvider::CLIENT_SECRET),
-        EndpointSettings::new().retry_policy(authkit_core::RetryPolicy::none()),
+        EndpointSettings::new().retry_policy(authkit_core::endpoint::RetryPolicy::none()),
     )
     .unwrap()
     // Not the revocation endpoint: the server answers 404 there.

@@ -5,10 +5,8 @@
 
 use std::time::Duration;
 
-use authkit_core::{
-    ClientAuth, GenericProvider, MemoryStore, Revocation, RevocationEndpoint, TokenEndpoint,
-    TokenManager,
-};
+use authkit_core::revocation::{Revocation, RevocationEndpoint};
+use authkit_core::{ClientAuth, GenericProvider, MemoryStore, TokenEndpoint, TokenManager};
 use authkit_testkit::support::{issued_set, quick_retries};
 use time::OffsetDateTime;
 use wiremock::matchers::{body_string_contains, header_exists, method, path};
@@ -155,8 +153,8 @@ async fn a_revocation_endpoint_alone_revokes_one_token() {
     revocation
         .revoke(
             "only-this",
-            authkit_core::TokenTypeHint::AccessToken,
-            &authkit_core::RequestContext::default(),
+            authkit_core::revocation::TokenTypeHint::AccessToken,
+            &authkit_core::endpoint::RequestContext::default(),
         )
         .await
         .unwrap();

@@ -4,9 +4,9 @@
 use std::time::Duration;
 
 use authkit_core::deps::secrecy::{ExposeSecret, SecretString};
+use authkit_core::store::{HeldAccount, SealedStore, SealingKey, StoreRecord};
 use authkit_core::{
-    AccessToken, AccountKey, HeldAccount, MemoryStore, RefreshToken, SealedStore, SealingKey,
-    StoreError, StoreRecord, TokenSet, TokenStore,
+    AccessToken, AccountKey, MemoryStore, RefreshToken, StoreError, TokenSet, TokenStore,
 };
 use time::OffsetDateTime;
 

@@ -4,11 +4,15 @@
 use std::sync::Arc;
 
 use authkit_core::__private::{ParseContext, ResponseParts, interpret};
+use authkit_core::grant::{
+    AuthorizationCodeGrant, ClientCredentialsGrant, GrantKind, PasswordGrant, PkceVerifier,
+    RefreshTokenGrant, State,
+};
+use authkit_core::secret::{AuthorizationCode, IdToken};
+use authkit_core::token::Binding;
 use authkit_core::{
-    AccessToken, AuthorizationCode, AuthorizationCodeGrant, Binding, ClientAuth,
-    ClientCredentialsGrant, ClientId, ClientSecret, GenericProvider, GrantKind, IdToken,
-    MemoryStore, Password, PasswordGrant, PkceVerifier, RefreshToken, RefreshTokenGrant, State,
-    TokenEndpoint, TokenManager, TokenProvider, TokenSet,
+    AccessToken, ClientAuth, ClientId, ClientSecret, GenericProvider, MemoryStore, Password,
+    RefreshToken, TokenEndpoint, TokenManager, TokenProvider, TokenSet,
 };
 use authkit_testkit::support::assert_no_secrets;
 use time::OffsetDateTime;

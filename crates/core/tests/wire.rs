@@ -6,9 +6,11 @@
 
 use std::time::Duration;
 
+use authkit_core::endpoint::RequestContext;
+use authkit_core::error::TransientKind;
+use authkit_core::grant::{ClientCredentialsGrant, PasswordGrant, RefreshTokenGrant};
 use authkit_core::{
-    ClientAuth, ClientCredentialsGrant, Error, ExposeSecret, Password, PasswordGrant,
-    ProtocolError, RefreshToken, RefreshTokenGrant, RequestContext, TokenEndpoint, TransientKind,
+    ClientAuth, Error, ExposeSecret, Password, ProtocolError, RefreshToken, TokenEndpoint,
 };
 use authkit_testkit::support::{
     assert_error_has_no_secrets, assert_no_secrets, quick_retries, token_json,
@@ -48,7 +50,7 @@ fn endpoint(server: &MockServer, auth: ClientAuth) -> TokenEndpoint {
 
 /// A caller's own client builder, with authkit's TLS set-up.
 fn own_client_builder() -> reqwest::ClientBuilder {
-    authkit_core::http_client_builder().unwrap()
+    authkit_core::transport::http_client_builder().unwrap()
 }
 
 /// A server whose token endpoint redirects (307) to another origin's, which
@@ -482,7 +484,7 @@ async fn a_supplied_client_that_follows_a_redirect_elsewhere_gets_no_tokens() {
         .client_auth(public())
         .http_client(
             own_client_builder()
-                .redirect(authkit_core::same_origin_redirects(
+                .redirect(authkit_core::transport::same_origin_redirects(
                     &url::Url::parse(&server.uri()).unwrap(),
                 ))
                 .build()

@@ -8,7 +8,8 @@ mod support;
 
 use std::time::Instant;
 
-use authkit_core::{AccessToken, DpopKey, MemoryStore, TokenManager};
+use authkit_core::dpop::DpopKey;
+use authkit_core::{AccessToken, MemoryStore, TokenManager};
 use authkit_http::AuthMiddleware;
 use criterion::{Criterion, criterion_group, criterion_main};
 use support::StubProvider;
@@ -40,7 +41,7 @@ fn dpop(c: &mut Criterion) {
     let bound = TokenManager::builder(StubProvider::new("bench:dpop"), MemoryStore::new())
         .dpop()
         .build();
-    let plain = authkit_core::http_client_builder()
+    let plain = authkit_core::transport::http_client_builder()
         .expect("tls")
         .build()
         .expect("client");

@@ -21,7 +21,7 @@ fn middleware(c: &mut Criterion) {
     let server = runtime.block_on(support::api());
     let url = format!("{}/api/me", server.uri());
     let manager = TokenManager::new(StubProvider::new("bench:alice"), MemoryStore::new());
-    let plain = authkit_core::http_client_builder()
+    let plain = authkit_core::transport::http_client_builder()
         .expect("tls")
         .build()
         .expect("client");

@@ -12,7 +12,7 @@
 //!
 //! ```no_run
 //! # async fn run(manager: authkit_core::TokenManager) -> Result<(), Box<dyn std::error::Error>> {
-//! let api = reqwest_middleware::ClientBuilder::new(authkit_core::http_client_builder()?.build()?)
+//! let api = reqwest_middleware::ClientBuilder::new(authkit_core::transport::http_client_builder()?.build()?)
 //!     .with(authkit_http::AuthMiddleware::new(manager))
 //!     .build();
 //! let response = api.get("https://api.example.com/me").send().await?;

@@ -19,7 +19,7 @@ use crate::credentials::{credentials_for, replay_credentials, replay_for};
 /// # async fn run(manager: authkit_core::TokenManager) -> Result<(), Box<dyn std::error::Error>> {
 /// use authkit_http::AuthMiddleware;
 ///
-/// let api = reqwest_middleware::ClientBuilder::new(authkit_core::http_client_builder()?.build()?)
+/// let api = reqwest_middleware::ClientBuilder::new(authkit_core::transport::http_client_builder()?.build()?)
 ///     .with(AuthMiddleware::new(manager))
 ///     .build();
 /// let me = api.get("https://api.example.com/me").send().await?;

@@ -5,9 +5,8 @@
 
 use std::sync::Arc;
 
-use authkit_core::{
-    ClientAuth, GenericProvider, MemoryStore, PasswordGrant, TokenEndpoint, TokenManager,
-};
+use authkit_core::grant::PasswordGrant;
+use authkit_core::{ClientAuth, GenericProvider, MemoryStore, TokenEndpoint, TokenManager};
 use authkit_http::{AuthLayer, AuthMiddleware};
 use authkit_testkit::support::quick_retries;
 use authkit_testkit::{Scripted, ScriptedTransport};
@@ -96,7 +95,7 @@ async fn the_middleware_answers_a_resource_servers_nonce_demand_once() {
     let (manager, tokens) = dpop_manager();
     let api = api_wanting_a_nonce().await;
     let client = reqwest_middleware::ClientBuilder::new(
-        authkit_core::http_client_builder()
+        authkit_core::transport::http_client_builder()
             .unwrap()
             .build()
             .unwrap(),

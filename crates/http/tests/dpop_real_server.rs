@@ -7,16 +7,16 @@
 //! Without the server the test says SKIPPED; with
 //! `AUTHKIT_REQUIRE_REAL_SERVERS=1` (as in CI) it fails instead.
 
-use authkit_core::{
-    ClientAuth, DeviceAuthorization, EndpointSettings, ExposeSecret, GenericProvider, MemoryStore,
-    TokenManager, TokenTypeHint,
-};
+use authkit_core::device::DeviceAuthorization;
+use authkit_core::endpoint::EndpointSettings;
+use authkit_core::revocation::TokenTypeHint;
+use authkit_core::{ClientAuth, ExposeSecret, GenericProvider, MemoryStore, TokenManager};
 use authkit_testkit::oidc_provider::{OidcProvider, introspect};
 
 /// The userinfo endpoint, called as a stolen token's thief would: the token
 /// alone, with no proof.
 async fn userinfo_without_proof(server: &OidcProvider, scheme: &str, token: &str) -> u16 {
-    authkit_core::http_client_builder()
+    authkit_core::transport::http_client_builder()
         .unwrap()
         .build()
         .unwrap()
@@ -58,7 +58,7 @@ async fn dpop_bound_tokens_are_issued_used_refreshed_and_useless_without_the_key
     let key = cx.dpop().unwrap().key().clone();
     let tokens = server.device_sign_in(&device, &cx, "dora", true).await;
     let tokens = tokens.expect("a DPoP-bound sign-in");
-    assert_eq!(tokens.token_type(), &authkit_core::TokenType::DPoP);
+    assert_eq!(tokens.token_type(), &authkit_core::token::TokenType::DPoP);
     assert_eq!(tokens.dpop_key().unwrap().thumbprint(), key.thumbprint());
     let first = tokens.access_token().expose_secret().to_owned();
     manager.sign_in_with(tokens).await.unwrap();
@@ -74,7 +74,7 @@ async fn dpop_bound_tokens_are_issued_used_refreshed_and_useless_without_the_key
 
     // Through the middleware: DPoP scheme, a proof, the resource's nonce.
     let api = reqwest_middleware::ClientBuilder::new(
-        authkit_core::http_client_builder()
+        authkit_core::transport::http_client_builder()
             .unwrap()
             .build()
             .unwrap(),

@@ -5,8 +5,9 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use authkit_core::grant::PasswordGrant;
 use authkit_core::{
-    ClientAuth, GenericProvider, MemoryStore, Password, PasswordGrant, TokenEndpoint, TokenManager,
+    ClientAuth, GenericProvider, MemoryStore, Password, TokenEndpoint, TokenManager,
 };
 use authkit_http::{AuthLayer, BearerChallenge, WithoutToken};
 use authkit_testkit::{MockAuthServer, MockClient};

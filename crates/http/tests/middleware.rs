@@ -4,8 +4,9 @@
 
 use std::sync::Arc;
 
+use authkit_core::grant::PasswordGrant;
 use authkit_core::{
-    ClientAuth, GenericProvider, MemoryStore, Password, PasswordGrant, TokenEndpoint, TokenManager,
+    ClientAuth, GenericProvider, MemoryStore, Password, TokenEndpoint, TokenManager,
 };
 use authkit_http::{AuthMiddleware, BearerChallenge, BearerError, UseManager, WithoutToken};
 use authkit_testkit::support::assert_no_secrets;
@@ -48,7 +49,7 @@ async fn resource_answering(template: ResponseTemplate) -> MockServer {
 
 fn client(manager: &TokenManager) -> ClientWithMiddleware {
     reqwest_middleware::ClientBuilder::new(
-        authkit_core::http_client_builder()
+        authkit_core::transport::http_client_builder()
             .unwrap()
             .build()
             .unwrap(),

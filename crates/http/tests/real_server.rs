@@ -11,9 +11,9 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use authkit_core::grant::PasswordGrant;
 use authkit_core::{
-    ClientAuth, ExposeSecret, GenericProvider, MemoryStore, Password, PasswordGrant, TokenEndpoint,
-    TokenManager,
+    ClientAuth, ExposeSecret, GenericProvider, MemoryStore, Password, TokenEndpoint, TokenManager,
 };
 use authkit_http::AuthMiddleware;
 
@@ -121,7 +121,7 @@ async fn a_token_revoked_at_a_real_server_is_replaced_and_the_call_succeeds() {
     let provider = GenericProvider::new("dot:alice", endpoint)
         .with_grant(PasswordGrant::new("alice", Password::new(PASSWORD)));
     let manager = TokenManager::new(provider, MemoryStore::new());
-    let http = authkit_core::http_client_builder()
+    let http = authkit_core::transport::http_client_builder()
         .unwrap()
         .build()
         .unwrap();

@@ -8,9 +8,11 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use authkit_core::grant::PasswordGrant;
+use authkit_core::store::HeldAccount;
 use authkit_core::{
-    AccessToken, AccountKey, ClientAuth, GenericProvider, HeldAccount, Password, PasswordGrant,
-    RefreshToken, TokenEndpoint, TokenManager, TokenProvider, TokenSet, TokenStore,
+    AccessToken, AccountKey, ClientAuth, GenericProvider, Password, RefreshToken, TokenEndpoint,
+    TokenManager, TokenProvider, TokenSet, TokenStore,
 };
 use authkit_store_file::FileStore;
 use authkit_testkit::support::{load, save};

@@ -16,7 +16,8 @@ use std::path::PathBuf;
 
 use async_trait::async_trait;
 use authkit_core::deps::secrecy::SecretSlice;
-use authkit_core::{AccountKey, StoreError, StoreLock, StoreRecord};
+use authkit_core::store::{StoreLock, StoreRecord};
+use authkit_core::{AccountKey, StoreError};
 
 use crate::files::{
     create_private_dir, io_error, private_options, replace_atomically, set_aside, tighten,

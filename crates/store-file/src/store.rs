@@ -7,7 +7,8 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
-use authkit_core::{AccountKey, StoreError, StoreLock, TokenStore};
+use authkit_core::store::StoreLock;
+use authkit_core::{AccountKey, StoreError, TokenStore};
 
 use crate::files::{InjectedFaults, WriteStep, create_private_dir, io_error, is_temp_name};
 use crate::lock::FileLock;

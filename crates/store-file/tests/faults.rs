@@ -14,9 +14,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use authkit_core::grant::PasswordGrant;
 use authkit_core::{
-    ClientAuth, Error, GenericProvider, Password, PasswordGrant, StoreError, TokenEndpoint,
-    TokenManager,
+    ClientAuth, Error, GenericProvider, Password, StoreError, TokenEndpoint, TokenManager,
 };
 use authkit_store_file::{FileStore, WriteStep};
 use authkit_testkit::support::load;

@@ -8,9 +8,10 @@
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
+use authkit_core::grant::PasswordGrant;
 use authkit_core::{
-    AccessToken, AccountKey, ClientAuth, ExposeSecret, GenericProvider, Password, PasswordGrant,
-    RefreshToken, StoreError, TokenEndpoint, TokenManager, TokenProvider, TokenSet,
+    AccessToken, AccountKey, ClientAuth, ExposeSecret, GenericProvider, Password, RefreshToken,
+    StoreError, TokenEndpoint, TokenManager, TokenProvider, TokenSet,
 };
 use authkit_store_file::FileStore;
 use authkit_testkit::support::{load, save};

@@ -4,10 +4,11 @@
 use std::fs;
 use std::sync::Arc;
 
+use authkit_core::grant::PasswordGrant;
+use authkit_core::store::HeldAccount;
 use authkit_core::{
-    AccessToken, AccountKey, ClientAuth, ExposeSecret, GenericProvider, HeldAccount, Password,
-    PasswordGrant, RefreshToken, StoreError, TokenEndpoint, TokenManager, TokenProvider, TokenSet,
-    TokenStore,
+    AccessToken, AccountKey, ClientAuth, ExposeSecret, GenericProvider, Password, RefreshToken,
+    StoreError, TokenEndpoint, TokenManager, TokenProvider, TokenSet, TokenStore,
 };
 use authkit_store_file::FileStore;
 use authkit_testkit::support::{load, remove, save};
@@ -263,9 +264,9 @@ async fn a_sealed_file_store_keeps_no_token_in_plain_text() {
         .await;
     let dir = tempfile::tempdir().unwrap();
     let files = FileStore::open(dir.path()).unwrap();
-    let sealed = authkit_core::SealedStore::new(
+    let sealed = authkit_core::store::SealedStore::new(
         files.clone(),
-        authkit_core::SealingKey::generate("k1").unwrap(),
+        authkit_core::store::SealingKey::generate("k1").unwrap(),
     );
     let endpoint = TokenEndpoint::builder(server.token_url())
         .client_auth(ClientAuth::public("api"))

@@ -1,7 +1,7 @@
 //! Redis failures as store errors, without credentials.
 
 use authkit_core::StoreError;
-use authkit_core::scrub;
+use authkit_core::error::scrub;
 
 /// Classifies a Redis error. Out of memory (`maxmemory` with `noeviction`)
 /// is `Full`; connection failures, timeouts and a restarting server are

@@ -29,7 +29,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use authkit_core::deps::secrecy::SecretSlice;
-use authkit_core::{AccountKey, StoreError, StoreLock, StoreRecord};
+use authkit_core::store::{StoreLock, StoreRecord};
+use authkit_core::{AccountKey, StoreError};
 use redis::AsyncCommands;
 
 use crate::connection::Connection;

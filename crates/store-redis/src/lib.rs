@@ -13,7 +13,7 @@
 //! - **Fenced saves.** A lease can lapse while its holder still works, so a
 //!   save under the lock is a script that writes only while this holder owns
 //!   it, and otherwise returns `StoreError::LockLost` (see
-//!   `authkit_core::StoreLock`).
+//!   `authkit_core::store::StoreLock`).
 //! - **TTL.** Token sets expire in Redis no sooner than their refresh token
 //!   (plus an hour); sets whose refresh token has no known expiry do not expire.
 //! - **Classified failures.** Connection failures, timeouts and a restarting

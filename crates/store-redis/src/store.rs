@@ -7,7 +7,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use authkit_core::{AccountKey, StoreError, StoreLock, TokenStore};
+use authkit_core::store::StoreLock;
+use authkit_core::{AccountKey, StoreError, TokenStore};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::cluster::ClusterClientBuilder;
 

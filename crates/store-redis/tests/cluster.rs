@@ -9,9 +9,10 @@ mod support;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use authkit_core::store::HeldAccount;
 use authkit_core::{
-    AccessToken, AccountKey, Error, ExposeSecret, HeldAccount, RefreshToken, StoreError,
-    TokenManager, TokenSet, TokenStore,
+    AccessToken, AccountKey, Error, ExposeSecret, RefreshToken, StoreError, TokenManager, TokenSet,
+    TokenStore,
 };
 use authkit_store_redis::{RedisStore, Unconfirmed};
 use authkit_testkit::support::{load, save};
@@ -79,7 +80,7 @@ fn cluster_helper_process() {
                         .build()
                         .unwrap();
                 let provider = authkit_core::GenericProvider::new("demo:alice", endpoint)
-                    .with_grant(authkit_core::PasswordGrant::new(
+                    .with_grant(authkit_core::grant::PasswordGrant::new(
                         "alice",
                         authkit_core::Password::new("pw"),
                     ));
@@ -162,9 +163,9 @@ async fn an_account_lives_in_one_slot_and_the_fenced_scripts_run_on_a_cluster() 
     assert!(load(&store, &key()).await.unwrap().is_none());
 
     // Sealing works over the cluster as over one node.
-    let sealed = authkit_core::SealedStore::new(
+    let sealed = authkit_core::store::SealedStore::new(
         store.clone(),
-        authkit_core::SealingKey::generate("k1").unwrap(),
+        authkit_core::store::SealingKey::generate("k1").unwrap(),
     );
     save(&sealed, &key(), &set("sealed")).await.unwrap();
     let raw = cli(primary, &["GET", &store.tokens_key(&key())]);
@@ -254,7 +255,7 @@ async fn failover_run(wait_for_replicas: bool) -> Option<FailoverRun> {
                 .clock(server.shared_clock())
                 // The test's clock stands still while the cluster fails over;
                 // callers pace their own retries instead.
-                .refresh_policy(authkit_core::RefreshPolicy {
+                .refresh_policy(authkit_core::manager::RefreshPolicy {
                     failure_cooldown: Duration::ZERO,
                     ..Default::default()
                 })

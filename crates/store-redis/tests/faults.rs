@@ -8,7 +8,8 @@ mod support;
 
 use std::time::Duration;
 
-use authkit_core::{Error, ExposeSecret, HeldAccount, StoreError, TokenManager, TokenProvider};
+use authkit_core::store::HeldAccount;
+use authkit_core::{Error, ExposeSecret, StoreError, TokenManager, TokenProvider};
 use authkit_store_redis::RedisStore;
 use authkit_testkit::support::{issued_set, load};
 use support::{RedisServer, auth_server, provider};

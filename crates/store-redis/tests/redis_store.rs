@@ -7,10 +7,12 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use authkit_core::clock::ManualClock;
+use authkit_core::grant::PasswordGrant;
+use authkit_core::store::HeldAccount;
 use authkit_core::{
-    AccessToken, AccountKey, ClientAuth, Error, ExposeSecret, GenericProvider, HeldAccount,
-    ManualClock, Password, PasswordGrant, RefreshToken, StoreError, TokenEndpoint, TokenManager,
-    TokenSet, TokenStore,
+    AccessToken, AccountKey, ClientAuth, Error, ExposeSecret, GenericProvider, Password,
+    RefreshToken, StoreError, TokenEndpoint, TokenManager, TokenSet, TokenStore,
 };
 use authkit_store_redis::RedisStore;
 use authkit_testkit::support::{load, remove, save};
@@ -382,9 +384,9 @@ async fn a_sealed_redis_store_keeps_no_token_in_plain_text() {
         return;
     };
     let plain = store(&redis, Duration::from_secs(5)).await;
-    let sealed = authkit_core::SealedStore::new(
+    let sealed = authkit_core::store::SealedStore::new(
         plain.clone(),
-        authkit_core::SealingKey::generate("k1").unwrap(),
+        authkit_core::store::SealingKey::generate("k1").unwrap(),
     );
     save(&sealed, &key(), &set("sealed")).await.unwrap();
     let client = redis::Client::open(redis.url()).unwrap();

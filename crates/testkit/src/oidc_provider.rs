@@ -134,8 +134,8 @@ impl OidcProvider {
     }
 
     /// The server's metadata, discovered from its issuer.
-    pub async fn metadata(&self) -> std::sync::Arc<authkit_core::ServerMetadata> {
-        authkit_core::Discovery::new(authkit_core::EndpointSettings::new())
+    pub async fn metadata(&self) -> std::sync::Arc<authkit_core::discovery::ServerMetadata> {
+        authkit_core::discovery::Discovery::new(authkit_core::endpoint::EndpointSettings::new())
             .metadata(self.issuer())
             .await
             .expect("oidc-provider's metadata")
@@ -175,8 +175,8 @@ impl OidcProvider {
     /// what the polling ended with.
     pub async fn device_sign_in(
         &self,
-        device: &authkit_core::DeviceAuthorization,
-        cx: &authkit_core::RequestContext,
+        device: &authkit_core::device::DeviceAuthorization,
+        cx: &authkit_core::endpoint::RequestContext,
         user: &str,
         approve: bool,
     ) -> Result<authkit_core::TokenSet, authkit_core::Error> {
@@ -210,10 +210,10 @@ impl OidcProvider {
 /// Introspects `token` at the server `metadata` describes, as the Basic
 /// client `authkit-basic` (a confidential client may introspect any token).
 pub async fn introspect(
-    metadata: &authkit_core::ServerMetadata,
+    metadata: &authkit_core::discovery::ServerMetadata,
     token: &str,
-    hint: authkit_core::TokenTypeHint,
-) -> authkit_core::Introspection {
+    hint: authkit_core::revocation::TokenTypeHint,
+) -> authkit_core::introspection::Introspection {
     let endpoint = metadata
         .token_endpoint_builder(authkit_core::ClientAuth::basic(
             "authkit-basic",
@@ -222,14 +222,18 @@ pub async fn introspect(
         .expect("client_secret_basic is accepted")
         .build()
         .expect("the token endpoint");
-    authkit_core::IntrospectionEndpoint::new(
+    authkit_core::introspection::IntrospectionEndpoint::new(
         endpoint,
         metadata
             .introspection_endpoint()
             .expect("an introspection endpoint"),
     )
     .expect("the introspection endpoint")
-    .introspect(token, Some(hint), &authkit_core::RequestContext::default())
+    .introspect(
+        token,
+        Some(hint),
+        &authkit_core::endpoint::RequestContext::default(),
+    )
     .await
     .expect("introspection")
 }
@@ -252,7 +256,7 @@ struct Form {
 
 impl Browser {
     fn new() -> Self {
-        let client = authkit_core::http_client_builder()
+        let client = authkit_core::transport::http_client_builder()
             .expect("TLS setup")
             .cookie_store(true)
             .build()

@@ -5,7 +5,8 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use async_trait::async_trait;
-use authkit_core::{Error, FormRequest, RawResponse, Transport};
+use authkit_core::Error;
+use authkit_core::transport::{FormRequest, RawResponse, Transport};
 
 /// One scripted answer: a response, or an error below HTTP.
 #[derive(Debug, Clone)]
@@ -128,7 +129,7 @@ impl Transport for ScriptedTransport {
             Some(Scripted::Respond(response)) => Ok(response),
             Some(Scripted::Fail(error)) => Err(error),
             None => Err(authkit_core::TransientError::new(
-                authkit_core::TransientKind::Connect,
+                authkit_core::error::TransientKind::Connect,
                 "the script has no more answers",
             )
             .into()),

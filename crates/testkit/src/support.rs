@@ -4,9 +4,10 @@
 
 use std::time::Duration;
 
+use authkit_core::endpoint::{EndpointSettings, RetryPolicy};
+use authkit_core::store::HeldAccount;
 use authkit_core::{
-    AccessToken, AccountKey, EndpointSettings, Error, HeldAccount, RefreshToken, RetryPolicy,
-    StoreError, TokenProvider, TokenSet, TokenStore,
+    AccessToken, AccountKey, Error, RefreshToken, StoreError, TokenProvider, TokenSet, TokenStore,
 };
 use time::OffsetDateTime;
 
@@ -129,7 +130,7 @@ pub async fn remove(store: &dyn TokenStore, key: &AccountKey) -> Result<(), Stor
 #[derive(Debug, Clone)]
 pub struct AuthorizationRedirect {
     /// The authorization code.
-    pub code: authkit_core::AuthorizationCode,
+    pub code: authkit_core::secret::AuthorizationCode,
     /// The `state` the redirect brought back, if any.
     pub state: Option<String>,
 }
@@ -140,7 +141,7 @@ pub struct AuthorizationRedirect {
 /// following it. For the sign-in function of a browser provider's
 /// conformance run.
 pub async fn authorize(authorization_url: &str) -> Result<AuthorizationRedirect, String> {
-    let browser = authkit_core::http_client_builder()
+    let browser = authkit_core::transport::http_client_builder()
         .map_err(|e| format!("no HTTP client: {e}"))?
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -172,7 +173,7 @@ pub async fn authorize(authorization_url: &str) -> Result<AuthorizationRedirect,
         None => "a redirect without a code".to_owned(),
     })?;
     Ok(AuthorizationRedirect {
-        code: authkit_core::AuthorizationCode::new(code),
+        code: authkit_core::secret::AuthorizationCode::new(code),
         state: param("state"),
     })
 }

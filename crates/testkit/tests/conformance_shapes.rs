@@ -7,10 +7,13 @@
 
 use std::sync::Arc;
 
+use authkit_core::client_auth::BasicEncoding;
+use authkit_core::endpoint::RequestContext;
+use authkit_core::grant::{ClientCredentialsGrant, FormParam, PasswordGrant};
+use authkit_core::token::Binding;
 use authkit_core::{
-    AccountKey, BasicEncoding, Binding, ClientAuth, ClientCredentialsGrant, Error, ExposeSecret,
-    FormParam, GenericProvider, GrantType, Password, PasswordGrant, RefreshToken, RequestContext,
-    TokenEndpoint, TokenProvider, TokenSet,
+    AccountKey, ClientAuth, Error, ExposeSecret, GenericProvider, GrantType, Password,
+    RefreshToken, TokenEndpoint, TokenProvider, TokenSet,
 };
 use authkit_testkit::conformance::{
     Conformance, ConformanceReport, ProviderContext, RefreshTokens, Verdict, behaviour,

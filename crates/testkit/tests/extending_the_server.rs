@@ -2,9 +2,9 @@
 //! extra success fields, and the shape of error bodies, seen through the
 //! core's token endpoint as an adapter would see them.
 
-use authkit_core::{
-    BasicEncoding, ClientAuth, Error, ErrorCode, FormParam, GrantType, TokenEndpoint,
-};
+use authkit_core::client_auth::BasicEncoding;
+use authkit_core::grant::FormParam;
+use authkit_core::{ClientAuth, Error, ErrorCode, GrantType, TokenEndpoint};
 use authkit_testkit::{ErrorShape, GrantAnswer, GrantRequest, MockAuthServer, MockClient};
 use serde_json::json;
 
@@ -123,10 +123,11 @@ async fn a_client_not_allowed_the_custom_grant_is_refused_before_the_handler() {
 }
 
 mod assertions {
-    use authkit_core::{
-        AssertionKey, ClientAssertion, ClientAuth, ClientCredentialsGrant, Clock, ErrorCode,
-        ExposeSecret, SecretString, TokenEndpoint,
-    };
+    use authkit_core::client_auth::{AssertionKey, ClientAssertion};
+    use authkit_core::clock::Clock;
+    use authkit_core::grant::ClientCredentialsGrant;
+    use authkit_core::secret::SecretString;
+    use authkit_core::{ClientAuth, ErrorCode, ExposeSecret, TokenEndpoint};
     use authkit_testkit::{ClientAuthUsed, MockAuthServer, MockClient};
 
     const SECRET: &str = "a-shared-secret-of-at-least-32-bytes!";
@@ -191,7 +192,7 @@ mod assertions {
             )
             .append_pair("client_assertion", assertion.expose_secret())
             .finish();
-        let http = authkit_core::http_client_builder()
+        let http = authkit_core::transport::http_client_builder()
             .unwrap()
             .build()
             .unwrap();

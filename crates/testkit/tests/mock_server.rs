@@ -3,10 +3,17 @@
 
 use std::time::Duration;
 
+use authkit_core::client_auth::BasicEncoding;
+use authkit_core::endpoint::RetryPolicy;
+use authkit_core::error::TransientKind;
+use authkit_core::grant::{
+    AuthorizationCodeGrant, ClientCredentialsGrant, PasswordGrant, PkceVerifier, RefreshTokenGrant,
+    State,
+};
+use authkit_core::secret::AuthorizationCode;
 use authkit_core::{
-    AuthorizationCode, AuthorizationCodeGrant, BasicEncoding, ClientAuth, ClientCredentialsGrant,
-    ClientSecret, Error, ExposeSecret, Password, PasswordGrant, PkceVerifier, ProtocolError,
-    RefreshToken, RefreshTokenGrant, RetryPolicy, State, TokenEndpoint, TokenSet, TransientKind,
+    ClientAuth, ClientSecret, Error, ExposeSecret, Password, ProtocolError, RefreshToken,
+    TokenEndpoint, TokenSet,
 };
 use authkit_testkit::{
     ClientAuthUsed, Fault, MockAuthServer, MockClient, RefreshPolicy, ResponseStyle,
@@ -66,7 +73,7 @@ async fn authorize(
     server: &MockAuthServer,
     query: &[(&str, &str)],
 ) -> (u16, Vec<(String, String)>) {
-    let client = authkit_core::http_client_builder()
+    let client = authkit_core::transport::http_client_builder()
         .unwrap()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -506,7 +513,7 @@ async fn a_protected_resource_accepts_only_live_bearer_tokens() {
         .start()
         .await;
     let tokens = sign_in(&server).await;
-    let http = authkit_core::http_client_builder()
+    let http = authkit_core::transport::http_client_builder()
         .unwrap()
         .build()
         .unwrap();

@@ -1,9 +1,9 @@
 //! The Voipex provider and its builder.
 
-use authkit_core::{
-    Adapter, ClientAuth, ClientSecret, EndpointSettings, Error, GenericProvider, Password,
-    PasswordGrant,
-};
+use authkit_core::endpoint::EndpointSettings;
+use authkit_core::grant::PasswordGrant;
+use authkit_core::provider::Adapter;
+use authkit_core::{ClientAuth, ClientSecret, Error, GenericProvider, Password};
 
 use crate::refusal::classify;
 
@@ -48,7 +48,8 @@ impl Voipex {
 /// Configures a [`Voipex`] account.
 ///
 /// ```
-/// use authkit_core::{EndpointSettings, Password};
+/// use authkit_core::Password;
+/// use authkit_core::endpoint::EndpointSettings;
 /// use authkit_voipex::Voipex;
 ///
 /// let staging = Voipex::builder("alice@example.com", Password::new("pw"))

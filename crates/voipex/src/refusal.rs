@@ -6,7 +6,8 @@
 //! facts the manager acts on (a dead refresh token, a disabled or
 //! unfinished account); [`VoipexRefusal`] names the kind for people.
 
-use authkit_core::{AccountState, Error, ErrorCode, GrantKind, Refusal};
+use authkit_core::grant::GrantKind;
+use authkit_core::{AccountState, Error, ErrorCode, Refusal};
 
 /// The kinds of refusal a Voipex (Keycloak) server gives, for callers that
 /// want to tell a person what went wrong.

@@ -4,7 +4,8 @@
 
 use std::sync::Arc;
 
-use authkit_core::{EndpointSettings, Password};
+use authkit_core::Password;
+use authkit_core::endpoint::EndpointSettings;
 use authkit_testkit::conformance::Conformance;
 use authkit_testkit::{MockAuthServer, MockClient, ResponseStyle};
 use authkit_voipex::Voipex;

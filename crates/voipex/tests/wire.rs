@@ -3,9 +3,9 @@
 
 use std::time::Duration;
 
+use authkit_core::endpoint::{EndpointSettings, RequestContext, RetryPolicy};
 use authkit_core::{
-    AccountState, ClientSecret, EndpointSettings, Error, ExposeSecret, Password, RefreshToken,
-    RequestContext, RetryPolicy, TokenProvider,
+    AccountState, ClientSecret, Error, ExposeSecret, Password, RefreshToken, TokenProvider,
 };
 use authkit_voipex::{Voipex, VoipexRefusal};
 use wiremock::matchers::{method, path};

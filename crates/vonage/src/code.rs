@@ -11,10 +11,10 @@
 //! then on the manager refreshes them, and when the refresh token dies it
 //! says a person must sign in again.
 
-use authkit_core::{
-    Adapter, AuthorizationRequest, Callback, ClientAuth, Error, GenericProvider, RequestContext,
-    TokenSet,
-};
+use authkit_core::endpoint::RequestContext;
+use authkit_core::provider::Adapter;
+use authkit_core::sign_in::{AuthorizationRequest, Callback};
+use authkit_core::{ClientAuth, Error, GenericProvider, TokenSet};
 use url::Url;
 
 use crate::config::Vonage;

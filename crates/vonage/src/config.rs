@@ -3,9 +3,10 @@
 
 use std::time::Duration;
 
+use authkit_core::endpoint::EndpointSettings;
+use authkit_core::transport::validate_url;
 use authkit_core::{
-    ClientAuth, ClientId, ClientSecret, EndpointSettings, Error, GenericProvider, Password,
-    TokenEndpoint, validate_url,
+    ClientAuth, ClientId, ClientSecret, Error, GenericProvider, Password, TokenEndpoint,
 };
 use url::Url;
 

@@ -57,7 +57,7 @@ mod refusal;
 /// The authorization request, the loopback receiver and what it brings
 /// back, from the core (RFC 6749 §4.1, RFC 8252):
 /// kept here so code written against this crate keeps building.
-pub use authkit_core::{AuthorizationRequest, Callback, LoopbackReceiver};
+pub use authkit_core::sign_in::{AuthorizationRequest, Callback, LoopbackReceiver};
 pub use code::VonageCodeAccount;
 pub use config::{
     ACCESS_TOKEN_LIFETIME, AUTHORIZE_PATH, DEFAULT_BASE_URL, REFRESH_TOKEN_LIFETIME, TOKEN_PATH,

@@ -1,6 +1,8 @@
 //! Password accounts: the password grant, for server-to-server use.
 
-use authkit_core::{Adapter, GenericProvider, Password, PasswordGrant};
+use authkit_core::grant::PasswordGrant;
+use authkit_core::provider::Adapter;
+use authkit_core::{GenericProvider, Password};
 
 use crate::config::Vonage;
 

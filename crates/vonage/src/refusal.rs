@@ -5,7 +5,8 @@
 //! account carries WSO2's error code 17003 there, and an unknown grant type
 //! comes back as `invalid_request`, not `unsupported_grant_type`.
 
-use authkit_core::{AccountState, Error, ErrorCode, GrantKind, Refusal};
+use authkit_core::grant::GrantKind;
+use authkit_core::{AccountState, Error, ErrorCode, Refusal};
 
 /// WSO2's error code for an account locked after too many failed sign-ins.
 const ACCOUNT_LOCKED_CODE: &str = "17003";

@@ -4,9 +4,9 @@
 
 use std::time::Duration;
 
-use authkit_core::{
-    BasicEncoding, ClientSecret, Error, HeldAccount, MemoryStore, TokenManager, TokenProvider,
-};
+use authkit_core::client_auth::BasicEncoding;
+use authkit_core::store::HeldAccount;
+use authkit_core::{ClientSecret, Error, MemoryStore, TokenManager, TokenProvider};
 use authkit_testkit::{ClientKind, MockAuthServer, MockClient, ResponseStyle};
 use authkit_vonage::{LoopbackReceiver, Vonage};
 
@@ -27,14 +27,14 @@ async fn server_for(redirect_uri: &str) -> MockAuthServer {
 
 fn vonage(server: &MockAuthServer) -> Vonage {
     Vonage::builder("consumer-key", ClientSecret::new(SECRET))
-        .endpoint(authkit_core::EndpointSettings::new().base_url(server.base_url()))
+        .endpoint(authkit_core::endpoint::EndpointSettings::new().base_url(server.base_url()))
         .build()
         .unwrap()
 }
 
 /// Opens `url` as a browser would, following redirects; returns the last status and body.
 async fn browse(url: &str) -> (u16, String) {
-    let browser = authkit_core::http_client_builder()
+    let browser = authkit_core::transport::http_client_builder()
         .unwrap()
         .redirect(reqwest::redirect::Policy::limited(5))
         .build()
@@ -166,11 +166,10 @@ fn a_dpop_sign_in_names_its_keys_thumbprint_in_the_authorization_request() {
     let account = vonage
         .code_account("http://127.0.0.1:8400/callback", "desk")
         .unwrap();
-    let key = authkit_core::DpopKey::generate().unwrap();
-    let cx = authkit_core::RequestContext::default().with_dpop(authkit_core::DpopContext::new(
-        key.clone(),
-        authkit_core::DpopNonces::new(),
-    ));
+    let key = authkit_core::dpop::DpopKey::generate().unwrap();
+    let cx = authkit_core::endpoint::RequestContext::default().with_dpop(
+        authkit_core::dpop::DpopContext::new(key.clone(), authkit_core::dpop::DpopNonces::new()),
+    );
     let bound = account.authorization_request_in(&cx);
     let jkt: Vec<_> = bound
         .url()
@@ -185,7 +184,7 @@ fn a_dpop_sign_in_names_its_keys_thumbprint_in_the_authorization_request() {
 
 /// GETs `url` and returns the status, the headers and the body.
 async fn fetch(url: &str) -> (u16, reqwest::header::HeaderMap, String) {
-    let client = authkit_core::http_client_builder()
+    let client = authkit_core::transport::http_client_builder()
         .unwrap()
         .build()
         .unwrap();
@@ -209,7 +208,7 @@ async fn a_response_to_another_sign_in_is_refused_with_a_page_that_says_so() {
         .await
         .unwrap();
     let base = receiver.redirect_uri().to_owned();
-    let state = authkit_core::State::generate();
+    let state = authkit_core::grant::State::generate();
     let waiting = tokio::spawn(async move {
         receiver
             .wait_for(&state, "vonage:key:desk", Duration::from_secs(10))
@@ -241,7 +240,7 @@ async fn a_providers_error_is_shown_escaped_and_returned_as_its_refusal() {
         .await
         .unwrap();
     let base = receiver.redirect_uri().to_owned();
-    let state = authkit_core::State::generate();
+    let state = authkit_core::grant::State::generate();
     let sent_state = state.as_str().to_owned();
     let waiting = tokio::spawn(async move {
         receiver

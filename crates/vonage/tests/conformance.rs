@@ -44,7 +44,7 @@ const REDIRECT: &str = "http://127.0.0.1:8765/callback";
 
 fn vonage_at(base_url: &str, key: &str, secret: &str) -> Result<Vonage, authkit_core::Error> {
     Vonage::builder(key, ClientSecret::new(secret))
-        .endpoint(authkit_core::EndpointSettings::new().base_url(base_url))
+        .endpoint(authkit_core::endpoint::EndpointSettings::new().base_url(base_url))
         .build()
 }
 
@@ -63,13 +63,14 @@ async fn sign_in(
         code: redirect.code,
         state: redirect.state,
     };
-    let cx = authkit_core::RequestContext::new(ctx.clock);
+    let cx = authkit_core::endpoint::RequestContext::new(ctx.clock);
     account.exchange(request, &callback, &cx).await
 }
 
 #[tokio::test]
 async fn vonage_code_accounts_conform() {
-    use authkit_core::{BasicEncoding, TokenProvider};
+    use authkit_core::TokenProvider;
+    use authkit_core::client_auth::BasicEncoding;
     use authkit_testkit::ClientKind;
     Conformance::new(
         "vonage (browser sign-in)",

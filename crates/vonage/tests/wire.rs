@@ -3,10 +3,9 @@
 
 use std::time::Duration;
 
-use authkit_core::{
-    AuthorizationCode, ClientSecret, Error, ExposeSecret, Password, RefreshToken, RetryPolicy,
-    TokenProvider,
-};
+use authkit_core::endpoint::RetryPolicy;
+use authkit_core::secret::AuthorizationCode;
+use authkit_core::{ClientSecret, Error, ExposeSecret, Password, RefreshToken, TokenProvider};
 use authkit_vonage::{Callback, Vonage, VonageRefusal, vbc_username};
 use base64::Engine;
 use wiremock::{MockServer, ResponseTemplate};
@@ -47,7 +46,7 @@ async fn server_answering(body: serde_json::Value, status: u16) -> MockServer {
 fn vonage(server: &MockServer) -> Vonage {
     Vonage::builder("consumer-key", ClientSecret::new(SECRET))
         .endpoint(
-            authkit_core::EndpointSettings::new()
+            authkit_core::endpoint::EndpointSettings::new()
                 .base_url(server.uri())
                 .retry_policy(RetryPolicy::none())
                 .timeout(Duration::from_secs(5)),
@@ -56,8 +55,8 @@ fn vonage(server: &MockServer) -> Vonage {
         .unwrap()
 }
 
-fn cx() -> authkit_core::RequestContext {
-    authkit_core::RequestContext::default()
+fn cx() -> authkit_core::endpoint::RequestContext {
+    authkit_core::endpoint::RequestContext::default()
 }
 
 async fn sorted_form(server: &MockServer) -> Vec<(String, String)> {
@@ -188,7 +187,7 @@ async fn the_authorization_url_carries_state_and_pkce() {
         account.account_key()
     );
     let other_app = Vonage::builder("other-key", ClientSecret::new(SECRET))
-        .endpoint(authkit_core::EndpointSettings::new().base_url(server.uri()))
+        .endpoint(authkit_core::endpoint::EndpointSettings::new().base_url(server.uri()))
         .build()
         .unwrap();
     assert_ne!(
@@ -219,7 +218,7 @@ async fn the_authorization_url_carries_state_and_pkce() {
     );
 
     let without_pkce = Vonage::builder("consumer-key", ClientSecret::new(SECRET))
-        .endpoint(authkit_core::EndpointSettings::new().base_url(server.uri()))
+        .endpoint(authkit_core::endpoint::EndpointSettings::new().base_url(server.uri()))
         .pkce(false)
         .build()
         .unwrap()

@@ -12,10 +12,10 @@ use std::time::Duration;
 
 use super::Store;
 use super::account::{self, Chosen};
-use authkit_core::{
-    AuthorizationRequest, DeviceAuthorization, EndpointSettings, Error, LoopbackReceiver,
-    TokenManager, TokenProvider,
-};
+use authkit_core::device::DeviceAuthorization;
+use authkit_core::endpoint::EndpointSettings;
+use authkit_core::sign_in::{AuthorizationRequest, LoopbackReceiver};
+use authkit_core::{Error, TokenManager, TokenProvider};
 use authkit_vonage::Vonage;
 
 use super::{providers, scopes};

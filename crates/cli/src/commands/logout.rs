@@ -8,7 +8,9 @@
 //! expires. An account without a record (stored by an earlier authkit) is
 //! only forgotten, and the command says so.
 
-use authkit_core::{HeldAccount, Revocation, TokenManager};
+use authkit_core::TokenManager;
+use authkit_core::revocation::Revocation;
+use authkit_core::store::HeldAccount;
 
 use super::Store;
 use super::account::{self, Target};

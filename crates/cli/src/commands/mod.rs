@@ -11,9 +11,9 @@ pub mod token;
 use std::path::PathBuf;
 
 use async_trait::async_trait;
-use authkit_core::{
-    AccountKey, EndpointSettings, SealedStore, SealingKey, StoreError, StoreLock, TokenStore,
-};
+use authkit_core::endpoint::EndpointSettings;
+use authkit_core::store::{SealedStore, SealingKey, StoreLock};
+use authkit_core::{AccountKey, StoreError, TokenStore};
 use authkit_store_file::FileStore;
 
 use crate::cli::Endpoint;

@@ -7,9 +7,11 @@
 
 use std::sync::Arc;
 
+use authkit_core::discovery::Discovery;
+use authkit_core::endpoint::EndpointSettings;
+use authkit_core::grant::{ClientCredentialsGrant, PasswordGrant};
 use authkit_core::{
-    ClientAuth, ClientCredentialsGrant, ClientSecret, Discovery, EndpointSettings, Error,
-    GenericProvider, Password, PasswordGrant, TokenEndpoint, TokenProvider,
+    ClientAuth, ClientSecret, Error, GenericProvider, Password, TokenEndpoint, TokenProvider,
 };
 
 use crate::cli::{Endpoint, PasswordInput, VoipexArgs, VonageTokenArgs};

@@ -1,7 +1,8 @@
 //! `authkit status`: every stored account and how long its tokens last.
 
 use super::Store;
-use authkit_core::{AccountKey, HeldAccount, StoreError};
+use authkit_core::store::HeldAccount;
+use authkit_core::{AccountKey, StoreError};
 use serde_json::json;
 use time::OffsetDateTime;
 

@@ -227,7 +227,9 @@ pub enum AssertionAudience {
 /// audience and the lifetime of each assertion.
 ///
 /// ```
-/// use authkit_core::{AssertionAudience, AssertionKey, ClientAssertion, ClientAuth, SecretString};
+/// use authkit_core::ClientAuth;
+/// use authkit_core::client_auth::{AssertionAudience, AssertionKey, ClientAssertion};
+/// use authkit_core::secret::SecretString;
 ///
 /// let key = AssertionKey::hs256(&SecretString::from("a secret of thirty-two bytes or more"))?;
 /// let auth = ClientAuth::Assertion(

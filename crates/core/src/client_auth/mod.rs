@@ -10,9 +10,8 @@
 //! Confidential clients that must not send a secret at all sign an assertion
 //! instead ([`ClientAuth::Assertion`], see [`ClientAssertion`]).
 
-mod assertion;
+pub(crate) mod assertion;
 
-pub(crate) use assertion::unique_id;
 pub use assertion::{
     AssertionAudience, AssertionKey, ClientAssertion, DEFAULT_ASSERTION_LIFETIME,
     JWT_BEARER_ASSERTION_TYPE,
@@ -27,7 +26,7 @@ use time::OffsetDateTime;
 use url::Url;
 
 use crate::error::Error;
-use crate::grant::FormParam;
+use crate::grant::grant_type::FormParam;
 use crate::secret::{ClientId, ClientSecret};
 
 /// The client authentication of a token endpoint.

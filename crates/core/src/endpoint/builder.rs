@@ -4,13 +4,23 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::retry::RetryPolicy;
-use super::transport::{ReqwestTransport, Transport};
-use super::url_policy::{same_origin_redirects, validate_url};
-use super::{Inner, TokenEndpoint};
 use crate::client_auth::ClientAuth;
-use crate::error::{ConfigError, ConfigErrorKind, Error};
-use crate::token::TokenType;
+use crate::endpoint::retry::RetryPolicy;
+use crate::endpoint::token_endpoint::Inner;
+use crate::endpoint::token_endpoint::TokenEndpoint;
+use crate::error::Error;
+use crate::error::config::{ConfigError, ConfigErrorKind};
+use crate::token::token_set::TokenType;
+use crate::transport::exchange::{ReqwestTransport, Transport};
+use crate::transport::tls::http_client_builder;
+use crate::transport::url_policy::{same_origin_redirects, validate_url};
+
+impl TokenEndpoint {
+    /// Starts building a client for the token endpoint at `url`.
+    pub fn builder(url: impl Into<String>) -> TokenEndpointBuilder {
+        TokenEndpointBuilder::new(url.into())
+    }
+}
 
 /// The default cap on a response body: 1 MiB. Token responses are a few KiB.
 pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 1024 * 1024;
@@ -28,7 +38,8 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 ///
 /// ```
 /// use std::time::Duration;
-/// use authkit_core::{ClientAuth, RetryPolicy, TokenEndpoint};
+/// use authkit_core::{ClientAuth, TokenEndpoint};
+/// use authkit_core::endpoint::RetryPolicy;
 ///
 /// let endpoint = TokenEndpoint::builder("https://auth.example.com/token")
 ///     .client_auth(ClientAuth::basic("my-app", "s3cret"))
@@ -208,37 +219,6 @@ fn own_client(url: &url::Url, settings: &EndpointSettings) -> Result<reqwest::Cl
         .map_err(|e| http_client_error("cannot build the HTTP client", Box::new(e)))
 }
 
-/// A `reqwest::ClientBuilder` with authkit's TLS: rustls with the ring
-/// crypto provider and the platform's certificate verifier. authkit builds
-/// reqwest without a crypto provider of its own (so the workspace links one,
-/// ring, which the Redis client uses too) and configures it here rather than
-/// through a process-wide default that the program may own; a program that
-/// makes its API calls with reqwest starts its client from this builder (or
-/// enables reqwest's `rustls` feature).
-///
-/// ```
-/// let api = authkit_core::http_client_builder()?
-///     .timeout(std::time::Duration::from_secs(30))
-///     .build()?;
-/// # let _ = api;
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-pub fn http_client_builder() -> Result<reqwest::ClientBuilder, rustls::Error> {
-    Ok(reqwest::Client::builder().tls_backend_preconfigured(tls_config()?))
-}
-
-fn tls_config() -> Result<rustls::ClientConfig, rustls::Error> {
-    use rustls_platform_verifier::BuilderVerifierExt;
-    let mut config = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()?
-    .with_platform_verifier()?
-    .with_no_client_auth();
-    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    Ok(config)
-}
-
 /// A boxed cause, as an error type of its own for `source()`.
 #[derive(Debug)]
 struct BoxedCause(Box<dyn std::error::Error + Send + Sync>);
@@ -262,7 +242,7 @@ impl std::error::Error for BoxedCause {
 ///
 /// ```
 /// use std::time::Duration;
-/// use authkit_core::{EndpointSettings, RetryPolicy};
+/// use authkit_core::endpoint::{EndpointSettings, RetryPolicy};
 ///
 /// let staging = EndpointSettings::new()
 ///     .base_url("https://auth.staging.example.com")
@@ -277,12 +257,12 @@ impl std::error::Error for BoxedCause {
 /// `http://` to anything but loopback, caps the response body, times each
 /// attempt out and refuses a response that came from another origin. It
 /// cannot set the client's redirect policy, connect timeout or user agent:
-/// build the client with [`crate::same_origin_redirects`] (or
+/// build the client with [`crate::transport::same_origin_redirects`] (or
 /// `reqwest::redirect::Policy::none()`) so that a redirect never carries a
 /// token request's body to another origin.
 ///
 /// authkit builds reqwest without a TLS crypto provider of its own: start
-/// your client from [`crate::http_client_builder`], or enable reqwest's
+/// your client from [`crate::transport::http_client_builder`], or enable reqwest's
 /// `rustls` feature, or install a process-wide rustls provider first.
 #[derive(Clone, Default)]
 pub struct EndpointSettings {

@@ -21,18 +21,17 @@ use std::time::Duration as StdDuration;
 use serde_json::{Map, Value};
 use time::{Duration, OffsetDateTime};
 
-use crate::binding::{Binding, Scopes};
-use crate::error::{
-    ConfigError, ConfigErrorKind, Error, ErrorCode, ProtocolError, Refusal, TransientError,
-    TransientKind,
-};
-use crate::excerpt::scrub;
-use crate::grant::GrantKind;
+use crate::error::Error;
+use crate::error::config::{ConfigError, ConfigErrorKind};
+use crate::error::excerpt::scrub;
+use crate::error::protocol::ProtocolError;
+use crate::error::refusal::{ErrorCode, Refusal};
+use crate::error::transient::{TransientError, TransientKind};
+use crate::grant::kind::GrantKind;
 use crate::secret::{AccessToken, IdToken, RefreshToken};
-use crate::token::{TokenSet, TokenType};
-
-/// No lifetime longer than this (ten years) is believed; larger values are clamped.
-pub const MAX_LIFETIME: Duration = Duration::seconds(10 * 365 * 24 * 3600);
+use crate::token::binding::{Binding, Scopes};
+use crate::token::token_set::MAX_LIFETIME;
+use crate::token::token_set::{TokenSet, TokenType};
 
 /// Length of excerpts of foreign bodies in errors.
 const EXCERPT_CHARS: usize = 200;

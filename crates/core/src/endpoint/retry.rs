@@ -14,7 +14,9 @@ use std::time::Duration;
 
 use time::OffsetDateTime;
 
-use crate::error::{Error, TransientKind};
+use crate::error::Error;
+
+use crate::error::transient::TransientKind;
 
 /// How a token endpoint retries failed requests.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -109,8 +111,9 @@ pub(crate) fn parse_retry_after(value: &str, now: OffsetDateTime) -> Option<Dura
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::{ErrorCode, Refusal, TransientError};
-    use crate::grant::GrantKind;
+    use crate::error::refusal::{ErrorCode, Refusal};
+    use crate::error::transient::TransientError;
+    use crate::grant::kind::GrantKind;
 
     fn server(status: u16) -> Error {
         TransientError::new(TransientKind::ServerFailure { status }, "").into()

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use super::SharedCause;
+use crate::error::shared_cause::SharedCause;
 
 /// A configuration that cannot work.
 #[derive(Debug, Clone, thiserror::Error)]

@@ -7,7 +7,7 @@
 //! fix the configuration, or look at the token store. [`Error`] has one
 //! variant per choice, so one `match` is all a caller needs, and each variant
 //! carries typed data for the finer decisions: the refused grant's
-//! [`GrantKind`](crate::GrantKind), the OAuth [`ErrorCode`], whether a refresh
+//! [`GrantKind`](crate::grant::GrantKind), the OAuth [`ErrorCode`], whether a refresh
 //! token is dead, how long the server asked us to wait.
 //!
 //! No variant carries a secret. Excerpts of foreign response bodies are cut
@@ -19,25 +19,27 @@
 //! waited for it. Causes are shared behind an `Arc`, not flattened to text,
 //! so [`std::error::Error::source`] still walks the whole chain.
 
-mod config;
-mod protocol;
-mod refusal;
-mod store;
-mod transient;
+pub(crate) mod config;
+pub(crate) mod excerpt;
+pub(crate) mod protocol;
+pub(crate) mod refusal;
+pub(crate) mod shared_cause;
+pub(crate) mod store;
+pub(crate) mod store_format;
+pub(crate) mod transient;
 
 use std::time::Duration;
 
 use crate::secret::AccountKey;
 
 pub use config::{ConfigError, ConfigErrorKind};
+pub use excerpt::scrub;
 pub use protocol::ProtocolError;
 pub use refusal::{AccountState, ErrorCode, Refusal};
+pub use shared_cause::SharedCause;
 pub use store::StoreError;
+pub use store_format::StoreFormatError;
 pub use transient::{TransientError, TransientKind};
-
-/// A cause kept for [`std::error::Error::source`], shared between the clones
-/// of one error.
-pub type SharedCause = std::sync::Arc<dyn std::error::Error + Send + Sync + 'static>;
 
 /// Every way that getting a token can fail.
 #[derive(Debug, Clone, thiserror::Error)]

@@ -14,8 +14,8 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::excerpt::scrub;
-use crate::grant::GrantKind;
+use crate::error::excerpt::scrub;
+use crate::grant::kind::GrantKind;
 
 /// An OAuth 2 `error` code (RFC 6749 §5.2, RFC 8628 §3.5, RFC 8707 §2).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -263,6 +263,7 @@ impl Refusal {
     ///
     /// ```
     /// # use authkit_core::*;
+    /// # use authkit_core::grant::GrantKind;
     /// let refusal = Refusal::new(GrantKind::RefreshToken, ErrorCode::InvalidGrant, 400)
     ///     .with_description("Session not active");
     /// assert!(refusal.mentions(&["token is not active", "session not active"]));

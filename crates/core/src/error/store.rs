@@ -1,6 +1,6 @@
 //! Store errors: the token store failed.
 
-use super::SharedCause;
+use crate::error::shared_cause::SharedCause;
 use crate::secret::AccountKey;
 
 /// Every way that a [`crate::TokenStore`] can fail.
@@ -96,7 +96,7 @@ pub enum StoreError {
 
     /// A token set could not be encoded or decoded.
     #[error(transparent)]
-    Format(#[from] crate::token::StoreFormatError),
+    Format(#[from] crate::error::store_format::StoreFormatError),
 }
 
 impl StoreError {

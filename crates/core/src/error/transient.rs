@@ -3,7 +3,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use super::SharedCause;
+use crate::error::shared_cause::SharedCause;
 
 /// A failure that may pass: trying again later may succeed unchanged.
 #[derive(Debug, Clone, thiserror::Error)]

@@ -3,7 +3,9 @@
 
 use secrecy::ExposeSecret;
 
-use super::{FormParam, GrantType, PkceVerifier};
+use crate::grant::grant_type::{FormParam, GrantType};
+
+use crate::grant::pkce::PkceVerifier;
 use crate::secret::AuthorizationCode;
 
 /// Exchanges the code from the authorization endpoint's redirect for tokens.

@@ -1,6 +1,6 @@
 //! The client credentials grant (RFC 6749 §4.4).
 
-use super::{FormParam, GrantType, resource_params, scope_param};
+use crate::grant::grant_type::{FormParam, GrantType, resource_params, scope_param};
 
 /// Tokens for the client itself, authenticated by the endpoint's client
 /// authentication; no user is involved.

@@ -1,7 +1,7 @@
 //! The device code grant (RFC 8628 §3.4): what a device polls with while the
-//! user approves on another screen. [`crate::DeviceAuthorization`] drives it.
+//! user approves on another screen. [`crate::device::DeviceAuthorization`] drives it.
 
-use super::{FormParam, GrantType, resource_params};
+use crate::grant::grant_type::{FormParam, GrantType, resource_params};
 use crate::secret::{DeviceCode, ExposeSecret};
 
 /// `urn:ietf:params:oauth:grant-type:device_code` with the device code of one

@@ -8,12 +8,12 @@
 //! A grant with behaviour of its own (single use, signed parameters)
 //! implements [`GrantType`] itself.
 
-use super::{FormParam, GrantType, resource_params, scope_param};
+use crate::grant::grant_type::{FormParam, GrantType, resource_params, scope_param};
 
 /// A grant type of the server's own, with its form fields.
 ///
 /// ```
-/// use authkit_core::{ExtensionGrant, FormParam};
+/// use authkit_core::grant::{ExtensionGrant, FormParam};
 ///
 /// let grant = ExtensionGrant::new("urn:acme:params:oauth:grant-type:api-key")
 ///     .with_param(FormParam::secret("api_key", "k-123"))

@@ -11,14 +11,16 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::{FormParam, GrantType, scope_param};
-use crate::client_auth::{AssertionKey, DEFAULT_ASSERTION_LIFETIME, unique_id};
+use crate::client_auth::assertion::{AssertionKey, DEFAULT_ASSERTION_LIFETIME, unique_id};
+use crate::grant::grant_type::{FormParam, GrantType, scope_param};
 use crate::secret::{ExposeSecret, SecurityToken};
 
 /// `urn:ietf:params:oauth:grant-type:jwt-bearer` (RFC 7523 §2.1).
 ///
 /// ```
-/// use authkit_core::{AssertionKey, JwtBearerGrant, SecretString};
+/// use authkit_core::client_auth::AssertionKey;
+/// use authkit_core::grant::JwtBearerGrant;
+/// use authkit_core::secret::SecretString;
 ///
 /// let key = AssertionKey::hs256(&SecretString::from("a shared secret of at least 32 bytes"))?;
 /// let grant = JwtBearerGrant::signed(key, "my-service", "https://login.example.com/token")

@@ -2,7 +2,7 @@
 
 use secrecy::ExposeSecret;
 
-use super::{FormParam, GrantType, resource_params, scope_param};
+use crate::grant::grant_type::{FormParam, GrantType, resource_params, scope_param};
 use crate::secret::{Password, Username};
 
 /// Exchanges a user name and password for tokens.

@@ -5,7 +5,7 @@
 //! (delegation, with an actor token). The subject and actor tokens are
 //! secrets and travel as such.
 
-use super::{FormParam, GrantType, resource_params, scope_param};
+use crate::grant::grant_type::{FormParam, GrantType, resource_params, scope_param};
 use crate::secret::{ExposeSecret, SecurityToken};
 
 /// The token type URIs of RFC 8693 §3.
@@ -25,7 +25,8 @@ pub mod token_types {
 /// `urn:ietf:params:oauth:grant-type:token-exchange` (RFC 8693 §2.1).
 ///
 /// ```
-/// use authkit_core::{SecurityToken, TokenExchangeGrant, token_types};
+/// use authkit_core::grant::{TokenExchangeGrant, token_types};
+/// use authkit_core::secret::SecurityToken;
 ///
 /// let grant = TokenExchangeGrant::new(SecurityToken::new("user-access-token"), token_types::ACCESS_TOKEN)
 ///     .with_audience("billing")

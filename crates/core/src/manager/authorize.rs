@@ -10,11 +10,11 @@
 use reqwest::header::HeaderValue;
 use url::Url;
 
-use super::TokenManager;
 use crate::dpop::DpopContext;
 use crate::error::Error;
+use crate::manager::token_manager::TokenManager;
 use crate::secret::AccessToken;
-use crate::token::TokenType;
+use crate::token::token_set::TokenType;
 
 /// The headers for one API request. `Debug` shows neither.
 #[derive(Clone)]

@@ -4,35 +4,20 @@
 use std::sync::{Arc, PoisonError};
 
 use futures::FutureExt;
-use futures::future::{BoxFuture, Shared};
+
 use time::OffsetDateTime;
 use tracing::Instrument;
 
-use super::Inner;
-use super::policy::Cached;
-use crate::error::{ConfigError, ConfigErrorKind, Error, StoreError};
+use crate::manager::state::Inner;
+
+use crate::error::Error;
+use crate::error::config::{ConfigError, ConfigErrorKind};
+use crate::error::store::StoreError;
+use crate::manager::policy::Cached;
+use crate::manager::state::{Flight, FlightResult, RememberedFailure};
 use crate::secret::{AccessToken, RefreshToken};
-use crate::store::HeldAccount;
-use crate::token::TokenSet;
-
-type FlightResult = Result<Arc<Cached>, Error>;
-type Flight = Shared<BoxFuture<'static, FlightResult>>;
-
-/// The flight in progress, if any, with a number that tells flights apart.
-#[derive(Default)]
-pub(crate) struct FlightSlot {
-    current: Option<(u64, Flight)>,
-    next_id: u64,
-}
-
-/// A failure, served to callers without a usable token until the
-/// monotonic clock reaches `until_monotonic` (a wall clock set back cannot
-/// stretch the cooldown, nor set forward cut it short).
-pub(crate) struct RememberedFailure {
-    error: Error,
-    until_monotonic: i64,
-    consecutive: u32,
-}
+use crate::store::held::HeldAccount;
+use crate::token::token_set::TokenSet;
 
 /// What the stored set may be used for, judged against the provider's binding.
 pub(super) enum Fit {

@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use arc_swap::ArcSwapOption;
 
-use super::policy::Cached;
+use crate::manager::policy::Cached;
 
 /// How many managers one thread keeps copies for.
 const ENTRIES: usize = 4;
@@ -126,9 +126,9 @@ impl HotCache {
 mod tests {
     use super::*;
     use crate::clock::SystemClock;
-    use crate::manager::RefreshPolicy;
+    use crate::manager::policy::RefreshPolicy;
     use crate::secret::AccessToken;
-    use crate::token::TokenSet;
+    use crate::token::token_set::TokenSet;
 
     fn cached(access: &str) -> Arc<Cached> {
         let now = time::OffsetDateTime::now_utc();

@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 
 use crate::clock::{Clock, unix_nanos};
 use crate::secret::AccessToken;
-use crate::token::TokenSet;
+use crate::token::token_set::TokenSet;
 
 /// When the [`crate::TokenManager`] refreshes, and how it backs off.
 ///

@@ -20,15 +20,17 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use super::{Inner, TokenManager, flight};
-use crate::binding::{Binding, Scopes};
-use crate::endpoint::RequestContext;
+use crate::endpoint::token_endpoint::RequestContext;
 use crate::error::Error;
-use crate::provider::TokenProvider;
+use crate::manager::flight;
+use crate::manager::state::Inner;
+use crate::manager::token_manager::TokenManager;
+use crate::provider::token_provider::TokenProvider;
 use crate::revocation::Revocation;
 use crate::secret::{AccountKey, RefreshToken};
-use crate::store::HeldAccount;
-use crate::token::TokenSet;
+use crate::store::held::HeldAccount;
+use crate::token::binding::{Binding, Scopes};
+use crate::token::token_set::TokenSet;
 
 impl TokenManager {
     /// A manager for access tokens for `resource` with `scopes` (none: what

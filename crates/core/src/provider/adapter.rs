@@ -15,18 +15,21 @@ use std::fmt;
 
 use async_trait::async_trait;
 
-use super::{GenericProvider, TokenProvider};
-use crate::binding::Binding;
-use crate::endpoint::RequestContext;
+use crate::provider::generic::GenericProvider;
+
+use crate::endpoint::token_endpoint::RequestContext;
 use crate::error::Error;
+use crate::provider::token_provider::TokenProvider;
 use crate::revocation::Revocation;
 use crate::secret::{AccountKey, RefreshToken};
-use crate::token::TokenSet;
+use crate::token::binding::Binding;
+use crate::token::token_set::TokenSet;
 
 /// A provider that is a [`GenericProvider`] with its server's facts.
 ///
 /// ```
-/// use authkit_core::*;
+/// use authkit_core::provider::Adapter;
+/// use authkit_core::{GenericProvider, TokenEndpoint, TokenProvider};
 ///
 /// /// One account at Example's server.
 /// #[derive(Debug)]

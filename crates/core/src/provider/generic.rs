@@ -7,16 +7,19 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use super::TokenProvider;
-use crate::binding::{Binding, Scopes};
 use crate::client_auth::ClientAuth;
 use crate::discovery::ServerMetadata;
-use crate::endpoint::{EndpointSettings, RequestContext, TokenEndpoint};
-use crate::error::{Error, Refusal};
-use crate::grant::{GrantType, RefreshTokenGrant};
+use crate::endpoint::builder::EndpointSettings;
+use crate::endpoint::token_endpoint::{RequestContext, TokenEndpoint};
+use crate::error::Error;
+use crate::error::refusal::Refusal;
+use crate::grant::grant_type::GrantType;
+use crate::grant::refresh::RefreshTokenGrant;
+use crate::provider::token_provider::TokenProvider;
 use crate::revocation::{Revocation, RevocationEndpoint};
 use crate::secret::{AccountKey, RefreshToken};
-use crate::token::TokenSet;
+use crate::token::binding::{Binding, Scopes};
+use crate::token::token_set::TokenSet;
 
 /// A provider for any standard OAuth 2 server: a token endpoint, plus the
 /// grant that authenticates unattended (password, client credentials), if any.
@@ -147,7 +150,7 @@ impl GenericProvider {
     }
 
     /// A provider for the account named `name` at the server `metadata`
-    /// describes (see [`crate::Discovery`]): its token endpoint with `auth`
+    /// describes (see [`crate::discovery::Discovery`]): its token endpoint with `auth`
     /// (refused when the server does not list that method) and `settings`,
     /// and its revocation endpoint when it has one.
     pub fn from_metadata(

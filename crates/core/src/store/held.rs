@@ -5,10 +5,10 @@ use std::time::Duration;
 use secrecy::ExposeSecret;
 use time::OffsetDateTime;
 
-use super::{StoreLock, StoreRecord, TokenStore};
-use crate::error::StoreError;
+use crate::error::store::StoreError;
 use crate::secret::AccountKey;
-use crate::token::TokenSet;
+use crate::store::token_store::{StoreLock, StoreRecord, TokenStore};
+use crate::token::token_set::TokenSet;
 
 /// Token sets are kept this much longer than their refresh token lives, so
 /// that a set is never dropped while its refresh token could still be used.

@@ -11,10 +11,10 @@ use std::sync::{Arc, Mutex, PoisonError};
 use async_trait::async_trait;
 use secrecy::{ExposeSecret, SecretSlice};
 
-use super::{StoreLock, StoreRecord, TokenStore};
-use crate::error::StoreError;
+use crate::error::store::StoreError;
 use crate::secret::AccountKey;
-use crate::token::TokenSet;
+use crate::store::token_store::{StoreLock, StoreRecord, TokenStore};
+use crate::token::token_set::TokenSet;
 
 /// An in-memory [`TokenStore`]; clones share the same contents.
 #[derive(Clone, Default)]

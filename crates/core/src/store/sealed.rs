@@ -29,9 +29,10 @@ use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{Key, XChaCha20Poly1305, XNonce};
 use secrecy::{ExposeSecret, SecretBox, SecretSlice, SecretString};
 
-use super::{StoreLock, StoreRecord, TokenStore};
-use crate::error::{Error, StoreError};
+use crate::error::Error;
+use crate::error::store::StoreError;
 use crate::secret::AccountKey;
+use crate::store::token_store::{StoreLock, StoreRecord, TokenStore};
 
 const MAGIC: &[u8] = b"AKSEAL1\n";
 const NONCE_BYTES: usize = 24;
@@ -169,7 +170,8 @@ impl Keys {
 /// `S` (see the module docs). Cheap to clone when `S` is.
 ///
 /// ```
-/// use authkit_core::{MemoryStore, SealedStore, SealingKey};
+/// use authkit_core::MemoryStore;
+/// use authkit_core::store::{SealedStore, SealingKey};
 ///
 /// let current = SealingKey::generate("2026-12")?;
 /// let store = SealedStore::new(MemoryStore::new(), current)

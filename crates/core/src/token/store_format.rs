@@ -13,30 +13,13 @@ use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::{TokenSet, TokenType};
-use crate::binding::{Binding, Scopes};
+use crate::error::store_format::StoreFormatError;
 use crate::secret::{AccessToken, ClientId, IdToken, RefreshToken};
+use crate::token::binding::{Binding, Scopes};
+use crate::token::token_set::{TokenSet, TokenType};
 
 /// The store format version this build writes, and the newest it reads.
 pub const STORE_FORMAT_VERSION: u32 = 2;
-
-/// Why stored bytes could not be read as a token set. Never holds a value
-/// from the data.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum StoreFormatError {
-    /// The data has a format version this build does not know.
-    #[error("unsupported token store format version {found} (this build reads 1 to {supported})")]
-    UnsupportedVersion {
-        /// The version found.
-        found: u64,
-        /// The newest version this build reads.
-        supported: u32,
-    },
-    /// The data is not a token set in any known format.
-    #[error("not a valid token set: {0}")]
-    Malformed(String),
-}
 
 #[derive(Deserialize)]
 struct VersionProbe {

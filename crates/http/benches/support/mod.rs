@@ -5,9 +5,10 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
+use authkit_core::endpoint::RequestContext;
+use authkit_core::token::{Binding, TokenType};
 use authkit_core::{
-    AccessToken, AccountKey, Binding, ClientId, Error, RefreshToken, RequestContext, TokenProvider,
-    TokenSet, TokenType,
+    AccessToken, AccountKey, ClientId, Error, RefreshToken, TokenProvider, TokenSet,
 };
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};

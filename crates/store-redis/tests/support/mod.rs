@@ -145,7 +145,8 @@ pub async fn auth_server() -> authkit_testkit::MockAuthServer {
 
 /// The account `demo:alice` at `server`, with the password grant.
 pub fn provider(server: &authkit_testkit::MockAuthServer) -> authkit_core::GenericProvider {
-    use authkit_core::{ClientAuth, GenericProvider, Password, PasswordGrant, TokenEndpoint};
+    use authkit_core::grant::PasswordGrant;
+    use authkit_core::{ClientAuth, GenericProvider, Password, TokenEndpoint};
     let endpoint = TokenEndpoint::builder(server.token_url())
         .client_auth(ClientAuth::public("api"))
         .build()

@@ -6,9 +6,9 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
+use authkit_core::store::HeldAccount;
 use authkit_core::{
-    AccountKey, Error, ErrorCode, ExposeSecret, HeldAccount, MemoryStore, TokenManager,
-    TokenProvider, TokenSet,
+    AccountKey, Error, ErrorCode, ExposeSecret, MemoryStore, TokenManager, TokenProvider, TokenSet,
 };
 
 use super::report::Verdict;

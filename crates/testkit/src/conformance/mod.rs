@@ -15,6 +15,7 @@
 //! ```no_run
 //! # use std::sync::Arc;
 //! # use authkit_core::*;
+//! # use authkit_core::grant::PasswordGrant;
 //! use authkit_testkit::{MockAuthServer, MockClient, conformance::Conformance};
 //!
 //! # async fn run() {
@@ -44,7 +45,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use authkit_core::{Clock, Error, TokenProvider, TokenSet};
+use authkit_core::clock::Clock;
+use authkit_core::{Error, TokenProvider, TokenSet};
 
 use crate::server::{MockAuthServer, MockAuthServerBuilder};
 

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use authkit_core::BasicEncoding;
+use authkit_core::client_auth::BasicEncoding;
 
 /// How a mock client authenticates to the token endpoint.
 #[derive(Debug, Clone, PartialEq, Eq)]

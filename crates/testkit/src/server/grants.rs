@@ -2,8 +2,9 @@
 
 use std::collections::HashMap;
 
-use authkit_core::decode_basic;
-use authkit_core::{BasicEncoding, ExposeSecret, RefreshToken};
+use authkit_core::client_auth::BasicEncoding;
+use authkit_core::client_auth::decode_basic;
+use authkit_core::{ExposeSecret, RefreshToken};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::Value;

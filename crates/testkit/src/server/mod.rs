@@ -23,9 +23,10 @@ mod state;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use authkit_core::{
-    AccessToken, AuthorizationCode, Clock, ExposeSecret, ManualClock, PkceChallenge,
-};
+use authkit_core::clock::{Clock, ManualClock};
+use authkit_core::grant::PkceChallenge;
+use authkit_core::secret::AuthorizationCode;
+use authkit_core::{AccessToken, ExposeSecret};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer};
 
@@ -89,8 +90,8 @@ impl MockAuthServer {
 
     /// A request context on the server's clock, for calling a provider
     /// directly.
-    pub fn context(&self) -> authkit_core::RequestContext {
-        authkit_core::RequestContext::new(self.shared_clock())
+    pub fn context(&self) -> authkit_core::endpoint::RequestContext {
+        authkit_core::endpoint::RequestContext::new(self.shared_clock())
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
@@ -284,7 +285,7 @@ impl MockAuthServerBuilder {
     /// use authkit_testkit::{GrantAnswer, GrantRequest, MockAuthServer, MockClient};
     ///
     /// let builder = MockAuthServer::builder()
-    ///     .client(MockClient::basic("svc", "s3cret", authkit_core::BasicEncoding::FormUrlEncoded).allow_grants(["urn:example:sso"]))
+    ///     .client(MockClient::basic("svc", "s3cret", authkit_core::client_auth::BasicEncoding::FormUrlEncoded).allow_grants(["urn:example:sso"]))
     ///     .grant_handler("urn:example:sso", |request: &GrantRequest<'_>| {
     ///         match request.form.get("sso_ticket").map(String::as_str) {
     ///             Some("good-ticket") => GrantAnswer::Tokens {

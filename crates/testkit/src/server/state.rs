@@ -4,7 +4,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
-use authkit_core::Clock;
+use authkit_core::clock::Clock;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 

@@ -4,9 +4,11 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+use authkit_core::endpoint::EndpointSettings;
+use authkit_core::grant::{ExtensionGrant, FormParam};
+use authkit_core::provider::Adapter;
 use authkit_core::{
-    AccountState, Adapter, ClientAuth, ClientSecret, EndpointSettings, Error, ExposeSecret,
-    ExtensionGrant, FormParam, GenericProvider, Password, Refusal,
+    AccountState, ClientAuth, ClientSecret, Error, ExposeSecret, GenericProvider, Password, Refusal,
 };
 
 /// Acme's authorization server.

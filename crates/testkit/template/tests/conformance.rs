@@ -5,10 +5,9 @@
 
 use std::sync::Arc;
 
-use authkit_core::{
-    AccountState, BasicEncoding, ClientSecret, EndpointSettings, Error, MemoryStore, Password,
-    TokenManager,
-};
+use authkit_core::client_auth::BasicEncoding;
+use authkit_core::endpoint::EndpointSettings;
+use authkit_core::{AccountState, ClientSecret, Error, MemoryStore, Password, TokenManager};
 use authkit_provider_template::{API_KEY_GRANT, Acme, TOKEN_PATH};
 use authkit_testkit::conformance::{Conformance, Verdict, behaviour};
 use authkit_testkit::{

@@ -13,7 +13,11 @@ use async_trait::async_trait;
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
 use url::Url;
 
-use crate::error::{Error, ProtocolError, TransientError, TransientKind};
+use crate::error::Error;
+
+use crate::error::protocol::ProtocolError;
+
+use crate::error::transient::{TransientError, TransientKind};
 
 /// One token request, ready to send. `Debug` shows neither the body nor
 /// the `Authorization` header: both hold credentials.

@@ -17,8 +17,11 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use url::Url;
 
-use crate::error::{Error, Refusal};
-use crate::grant::{GrantKind, State};
+use crate::error::Error;
+
+use crate::error::refusal::Refusal;
+use crate::grant::kind::GrantKind;
+use crate::grant::pkce::State;
 use crate::secret::AuthorizationCode;
 
 mod pages;

@@ -44,7 +44,7 @@ pub fn is_loopback(url: &Url) -> bool {
 /// The redirect rule authkit's own HTTP client follows: at most three
 /// redirects, all within `url`'s origin. Build a supplied client with it (or
 /// with `Policy::none()`) to keep the rule; see
-/// [`crate::TokenEndpointBuilder::http_client`].
+/// [`crate::endpoint::TokenEndpointBuilder::http_client`].
 pub fn same_origin_redirects(url: &Url) -> reqwest::redirect::Policy {
     let origin = url.origin();
     reqwest::redirect::Policy::custom(move |attempt| {

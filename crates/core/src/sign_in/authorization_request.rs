@@ -11,10 +11,11 @@
 
 use url::Url;
 
-use crate::endpoint::RequestContext;
+use crate::endpoint::token_endpoint::RequestContext;
 use crate::error::Error;
-use crate::grant::{AuthorizationCodeGrant, PkceVerifier, State};
-use crate::loopback::Callback;
+use crate::grant::authorization_code::AuthorizationCodeGrant;
+use crate::grant::pkce::{PkceVerifier, State};
+use crate::sign_in::loopback::Callback;
 
 /// A pending browser sign-in: the URL to open, and what the exchange needs.
 #[derive(Debug)]
@@ -29,7 +30,8 @@ pub struct AuthorizationRequest {
 /// Configures an [`AuthorizationRequest`].
 ///
 /// ```
-/// use authkit_core::{AuthorizationRequest, RequestContext};
+/// use authkit_core::endpoint::RequestContext;
+/// use authkit_core::sign_in::AuthorizationRequest;
 ///
 /// let authorize = url::Url::parse("https://login.example.com/authorize")?;
 /// let request = AuthorizationRequest::builder(&authorize, "cli", "http://127.0.0.1:8400/callback")
