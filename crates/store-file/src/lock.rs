@@ -20,24 +20,34 @@ use authkit_core::store::{StoreLock, StoreRecord};
 use authkit_core::{AccountKey, StoreError};
 
 use crate::files::{
-    create_private_dir, io_error, private_options, replace_atomically, set_aside, tighten,
+    InjectedFaults, blocking, create_private_dir, io_error, private_options, replace_atomically,
+    set_aside, tighten,
 };
-use crate::store::{FileStore, blocking};
 
-/// A held lock on one key of a [`FileStore`]; released on drop.
+/// The files of one key: what a lock works on, named by the store.
+#[derive(Debug, Clone)]
+pub(crate) struct KeyFiles {
+    /// The store's directory (created again before a save, if removed).
+    pub(crate) dir: PathBuf,
+    /// The file that holds the key's token set.
+    pub(crate) data: PathBuf,
+    /// The file the advisory lock is taken on.
+    pub(crate) lock: PathBuf,
+    /// Write failures a test asked for.
+    pub(crate) faults: InjectedFaults,
+}
+
+/// A held lock on one key of a [`FileStore`](crate::FileStore); released on drop.
 #[derive(Debug)]
 pub struct FileLock {
-    store: FileStore,
+    files: KeyFiles,
     key: AccountKey,
     file: Option<File>,
 }
 
 impl FileLock {
-    pub(crate) async fn acquire(
-        store: FileStore,
-        key: AccountKey,
-        path: PathBuf,
-    ) -> Result<Self, StoreError> {
+    pub(crate) async fn acquire(key: AccountKey, files: KeyFiles) -> Result<Self, StoreError> {
+        let path = files.lock.clone();
         let file = blocking(move || {
             let file = private_options()
                 .read(true)
@@ -51,7 +61,7 @@ impl FileLock {
         })
         .await?;
         Ok(Self {
-            store,
+            files,
             key,
             file: Some(file),
         })
@@ -65,7 +75,7 @@ impl StoreLock for FileLock {
     }
 
     async fn load(&mut self) -> Result<Option<SecretSlice<u8>>, StoreError> {
-        let path = self.store.path_for(&self.key);
+        let path = self.files.data.clone();
         blocking(move || match fs::read(&path) {
             Ok(bytes) => {
                 tighten(&path);
@@ -78,10 +88,10 @@ impl StoreLock for FileLock {
     }
 
     async fn save(&mut self, record: StoreRecord<'_>) -> Result<(), StoreError> {
-        let dir = self.store.dir().to_path_buf();
-        let path = self.store.path_for(&self.key);
+        let dir = self.files.dir.clone();
+        let path = self.files.data.clone();
         let bytes = record.bytes.to_vec();
-        let faults = self.store.faults().clone();
+        let faults = self.files.faults.clone();
         blocking(move || {
             create_private_dir(&dir).map_err(|e| io_error("creating the directory", &dir, e))?;
             replace_atomically(&path, &bytes, &faults)
@@ -90,7 +100,7 @@ impl StoreLock for FileLock {
     }
 
     async fn remove(&mut self) -> Result<(), StoreError> {
-        let path = self.store.path_for(&self.key);
+        let path = self.files.data.clone();
         blocking(move || match fs::remove_file(&path) {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
@@ -100,14 +110,14 @@ impl StoreLock for FileLock {
     }
 
     async fn set_aside(&mut self) -> Result<String, StoreError> {
-        let path = self.store.path_for(&self.key);
+        let path = self.files.data.clone();
         blocking(move || set_aside(&path).map(|moved| moved.display().to_string())).await
     }
 
     async fn release(mut self: Box<Self>) -> Result<(), StoreError> {
         if let Some(file) = self.file.take() {
             file.unlock()
-                .map_err(|e| io_error("unlocking", &self.store.lock_path(&self.key), e))?;
+                .map_err(|e| io_error("unlocking", &self.files.lock, e))?;
         }
         Ok(())
     }

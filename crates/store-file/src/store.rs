@@ -10,8 +10,10 @@ use async_trait::async_trait;
 use authkit_core::store::StoreLock;
 use authkit_core::{AccountKey, StoreError, TokenStore};
 
-use crate::files::{InjectedFaults, WriteStep, create_private_dir, io_error, is_temp_name};
-use crate::lock::FileLock;
+use crate::files::{
+    InjectedFaults, WriteStep, blocking, create_private_dir, io_error, is_temp_name,
+};
+use crate::lock::{FileLock, KeyFiles};
 use crate::naming;
 
 /// Temporary files older than this were left by a writer that died; they are
@@ -70,10 +72,6 @@ impl FileStore {
         self.faults.push(step);
     }
 
-    pub(crate) fn faults(&self) -> &InjectedFaults {
-        &self.faults
-    }
-
     /// The directory the store keeps its files in.
     pub fn dir(&self) -> &Path {
         &self.dir
@@ -81,11 +79,18 @@ impl FileStore {
 
     /// The file that holds `key`'s token set.
     pub fn path_for(&self, key: &AccountKey) -> PathBuf {
-        self.dir.join(format!("{}.json", naming::stem(key)))
+        self.key_files(key).data
     }
 
-    pub(crate) fn lock_path(&self, key: &AccountKey) -> PathBuf {
-        self.dir.join(format!("{}.lock", naming::stem(key)))
+    /// The files a lock on `key` works on.
+    fn key_files(&self, key: &AccountKey) -> KeyFiles {
+        let stem = naming::stem(key);
+        KeyFiles {
+            dir: self.dir.to_path_buf(),
+            data: self.dir.join(format!("{stem}.json")),
+            lock: self.dir.join(format!("{stem}.lock")),
+            faults: self.faults.clone(),
+        }
     }
 
     /// Every account with a stored token set (keys too long to be a file name
@@ -116,18 +121,9 @@ impl TokenStore for FileStore {
             create_private_dir(&dir).map_err(|e| io_error("creating the directory", &dir, e))
         })
         .await?;
-        let lock = FileLock::acquire(self.clone(), key.clone(), self.lock_path(key)).await?;
+        let lock = FileLock::acquire(key.clone(), self.key_files(key)).await?;
         Ok(Box::new(lock))
     }
-}
-
-/// Runs file I/O on Tokio's blocking pool, so no runtime thread waits on a disk.
-pub(crate) async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
-) -> Result<T, StoreError> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|e| StoreError::unavailable(format!("the file task failed: {e}")))?
 }
 
 fn warn_if_shared(dir: &Path) {

@@ -33,14 +33,16 @@ use authkit_core::store::{StoreLock, StoreRecord};
 use authkit_core::{AccountKey, StoreError};
 use redis::AsyncCommands;
 
+use crate::backend::Backend;
 use crate::connection::Connection;
+use crate::durability::Unconfirmed;
 use crate::errors::{is_transient, store_error};
 use crate::scripts::{ACQUIRE, FENCED_REMOVE, FENCED_SAVE, FENCED_SET_ASIDE, RELEASE, RENEW};
-use crate::store::{RedisStore, Unconfirmed};
 
-/// A held lease on one account of a [`RedisStore`]; released on drop.
+/// A held lease on one account of a [`RedisStore`](crate::RedisStore);
+/// released on drop.
 pub struct RedisLock {
-    store: RedisStore,
+    store: Backend,
     key: AccountKey,
     owner: String,
     lost: Arc<AtomicBool>,
@@ -60,7 +62,7 @@ impl std::fmt::Debug for RedisLock {
 impl RedisLock {
     /// Waits for the lease, polling with jittered backoff, up to the store's
     /// lock wait.
-    pub(crate) async fn acquire(store: RedisStore, key: AccountKey) -> Result<Self, StoreError> {
+    pub(crate) async fn acquire(store: Backend, key: AccountKey) -> Result<Self, StoreError> {
         // An owner value whose attempt failed in flight is used again: if
         // that attempt did take the lease, this one adopts it instead of
         // waiting for it to lapse.
@@ -261,7 +263,7 @@ enum Confirming {
 /// (`Unavailable`, retryable). A write already made is reported as
 /// unconfirmed, as configured.
 async fn confirm(
-    store: &RedisStore,
+    store: &Backend,
     key: &AccountKey,
     redis_key: &str,
     what: Confirming,

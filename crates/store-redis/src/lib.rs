@@ -42,16 +42,19 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod backend;
 mod connection;
+mod durability;
 mod errors;
 mod lease;
 mod scripts;
 mod store;
 
+pub use durability::Unconfirmed;
 pub use lease::RedisLock;
 pub use store::{
     DEFAULT_FAILOVER_WAIT, DEFAULT_LEASE, DEFAULT_LOCK_WAIT, DEFAULT_PREFIX, DEFAULT_TIMEOUT,
-    RedisStore, RedisStoreBuilder, Unconfirmed,
+    RedisStore, RedisStoreBuilder,
 };
 
 #[doc(no_inline)]

@@ -1,9 +1,8 @@
 //! [`RedisStore`]: token sets and their leases in Redis, on one node or a
 //! cluster, with optional replica confirmation of every write.
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -12,7 +11,9 @@ use authkit_core::{AccountKey, StoreError, TokenStore};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::cluster::ClusterClientBuilder;
 
+use crate::backend::Backend;
 use crate::connection::Connection;
+use crate::durability::{Durability, Unconfirmed};
 use crate::errors::store_error;
 use crate::lease::RedisLock;
 
@@ -29,62 +30,21 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 /// (`cluster-node-timeout` of a few seconds, plus the election).
 pub const DEFAULT_FAILOVER_WAIT: Duration = Duration::from_secs(15);
 
-/// What a store does when fewer replicas confirm a write than it asked for
-/// (see [`RedisStoreBuilder::wait_for_replicas`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum Unconfirmed {
-    /// Log a warning (target `authkit_store_redis`, level WARN, naming the
-    /// account and the counts), count it in
-    /// [`RedisStore::unconfirmed_writes`], and carry on: the write is on the
-    /// primary and the fleet keeps working, with the risk stated. The default.
-    #[default]
-    Warn,
-    /// Fail the operation with [`StoreError::NotReplicated`]: a lease is
-    /// given back and not used; a save's data stays on the primary, but the
-    /// manager reports the rotation as unsaved.
-    Fail,
-}
-
-/// Replica confirmation asked of every write that matters: taking the lease
-/// and every save, removal and setting aside under it.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Durability {
-    pub(crate) replicas: u32,
-    pub(crate) timeout: Duration,
-    pub(crate) on_unconfirmed: Unconfirmed,
-}
-
 /// Token sets and a lease lock per account in Redis, shared by every process
 /// on every host that connects to it. Cheap to clone.
 #[derive(Clone)]
 pub struct RedisStore {
-    /// Loads, lease renewals and releases.
-    conn: Connection,
-    /// Writes that are followed by `WAIT`. `WAIT` blocks its connection until
-    /// the replicas answer, so these go on a connection of their own when
-    /// replicas are awaited; otherwise it is the same connection.
-    writes: Connection,
-    prefix: String,
-    lease: Duration,
-    lock_wait: Duration,
-    failover_wait: Duration,
-    durability: Option<Durability>,
-    unconfirmed: Arc<AtomicU64>,
-    /// Owner values of lease attempts that failed in flight, per account, to
-    /// be used again by the next attempt (see `RedisLock::acquire`).
-    pending_owners: Arc<Mutex<HashMap<AccountKey, String>>>,
-    cluster: bool,
+    backend: Backend,
 }
 
 impl std::fmt::Debug for RedisStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // The connection (and its URL, which may hold a password) is not shown.
         f.debug_struct("RedisStore")
-            .field("cluster", &self.cluster)
-            .field("prefix", &self.prefix)
-            .field("lease", &self.lease)
-            .field("durability", &self.durability)
+            .field("cluster", &self.backend.cluster)
+            .field("prefix", &self.backend.prefix)
+            .field("lease", &self.backend.lease)
+            .field("durability", &self.backend.durability)
             .finish_non_exhaustive()
     }
 }
@@ -123,82 +83,21 @@ impl RedisStore {
         ))
     }
 
-    pub(crate) fn connection(&self) -> Connection {
-        self.conn.clone()
-    }
-
-    pub(crate) fn write_connection(&self) -> Connection {
-        self.writes.clone()
-    }
-
-    pub(crate) fn lease(&self) -> Duration {
-        self.lease
-    }
-
-    pub(crate) fn lock_wait(&self) -> Duration {
-        self.lock_wait
-    }
-
-    pub(crate) fn failover_wait(&self) -> Duration {
-        self.failover_wait
-    }
-
-    pub(crate) fn durability(&self) -> Option<Durability> {
-        self.durability
-    }
-
-    /// The owner value of a lease attempt on `key` that failed in flight,
-    /// if any; taken, so one attempt reuses it.
-    pub(crate) fn take_pending_owner(&self, key: &AccountKey) -> Option<String> {
-        self.pending_owners
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(key)
-    }
-
-    /// Remembers the owner value of a lease attempt on `key` whose answer
-    /// was lost: it may have taken the lease.
-    pub(crate) fn remember_pending_owner(&self, key: &AccountKey, owner: String) {
-        self.pending_owners
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(key.clone(), owner);
-    }
-
-    pub(crate) fn count_unconfirmed(&self) {
-        self.unconfirmed.fetch_add(1, Ordering::Relaxed);
-    }
-
     /// How many writes of this store (and its clones) fewer replicas
     /// confirmed than asked, since it connected: a figure to export to
     /// monitoring. Always 0 without [`RedisStoreBuilder::wait_for_replicas`].
     pub fn unconfirmed_writes(&self) -> u64 {
-        self.unconfirmed.load(Ordering::Relaxed)
-    }
-
-    /// The part every key of `key` shares: the prefix and the account in a
-    /// hash tag, `authkit:{demo:alice}`. Redis Cluster places keys by the
-    /// text between the first `{` and the next `}`, so an account's set, its
-    /// lease and anything set aside live in one slot, and the fenced scripts,
-    /// which touch several of them at once, run in cluster mode too.
-    fn account_part(&self, key: &AccountKey) -> String {
-        format!("{}{{{}}}", self.prefix, key)
+        self.backend.unconfirmed_writes()
     }
 
     /// The Redis key that holds `key`'s token set: `authkit:{<account>}:tokens`.
     pub fn tokens_key(&self, key: &AccountKey) -> String {
-        format!("{}:tokens", self.account_part(key))
+        self.backend.tokens_key(key)
     }
 
     /// The Redis key that holds `key`'s lease: `authkit:{<account>}:lock`.
     pub fn lock_key(&self, key: &AccountKey) -> String {
-        format!("{}:lock", self.account_part(key))
-    }
-
-    /// The Redis key unreadable data of `key` is moved to, stamped `at`
-    /// (Unix seconds).
-    pub(crate) fn aside_key(&self, key: &AccountKey, at: i64) -> String {
-        format!("{}:corrupt:{at}", self.account_part(key))
+        self.backend.lock_key(key)
     }
 }
 
@@ -206,7 +105,7 @@ impl RedisStore {
 impl TokenStore for RedisStore {
     async fn lock(&self, key: &AccountKey) -> Result<Box<dyn StoreLock>, StoreError> {
         Ok(Box::new(
-            RedisLock::acquire(self.clone(), key.clone()).await?,
+            RedisLock::acquire(self.backend.clone(), key.clone()).await?,
         ))
     }
 }
@@ -374,16 +273,18 @@ impl RedisStoreBuilder {
             }
         };
         Ok(RedisStore {
-            conn,
-            writes,
-            prefix: self.prefix,
-            lease: self.lease,
-            lock_wait: self.lock_wait,
-            failover_wait: self.failover_wait,
-            durability,
-            unconfirmed: Arc::new(AtomicU64::new(0)),
-            pending_owners: Arc::default(),
-            cluster: matches!(self.topology, Topology::Cluster(_)),
+            backend: Backend {
+                conn,
+                writes,
+                prefix: self.prefix,
+                lease: self.lease,
+                lock_wait: self.lock_wait,
+                failover_wait: self.failover_wait,
+                durability,
+                unconfirmed: Arc::new(AtomicU64::new(0)),
+                pending_owners: Arc::default(),
+                cluster: matches!(self.topology, Topology::Cluster(_)),
+            },
         })
     }
 
