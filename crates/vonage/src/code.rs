@@ -19,6 +19,19 @@ use url::Url;
 
 use crate::config::Vonage;
 
+impl Vonage {
+    /// An account that signs in through the browser (authorization code),
+    /// redirected to `redirect_uri`; `label` names it among the accounts of
+    /// this application (its key is `vonage:<consumer key>:<label>`).
+    pub fn code_account(
+        &self,
+        redirect_uri: impl Into<String>,
+        label: impl Into<String>,
+    ) -> Result<VonageCodeAccount, Error> {
+        VonageCodeAccount::new(self.clone(), redirect_uri.into(), label.into())
+    }
+}
+
 /// One Vonage user who signs in through the browser.
 #[derive(Debug, Clone)]
 pub struct VonageCodeAccount {

@@ -1,17 +1,14 @@
 //! The [`Vonage`] application: its endpoints and consumer credentials, from
-//! which password and browser sign-in accounts are made.
+//! which password and browser sign-in accounts are made. Each kind of
+//! account adds its own constructor to [`Vonage`] in its own file
+//! (`password.rs`, `code.rs`), so the application knows nothing of them.
 
 use std::time::Duration;
 
 use authkit_core::endpoint::EndpointSettings;
 use authkit_core::transport::validate_url;
-use authkit_core::{
-    ClientAuth, ClientId, ClientSecret, Error, GenericProvider, Password, TokenEndpoint,
-};
+use authkit_core::{ClientAuth, ClientId, ClientSecret, Error, GenericProvider, TokenEndpoint};
 use url::Url;
-
-use crate::code::VonageCodeAccount;
-use crate::password::VonagePasswordAccount;
 
 /// Vonage's API host.
 pub const DEFAULT_BASE_URL: &str = "https://api.vonage.com";
@@ -52,26 +49,6 @@ impl Vonage {
             scopes: vec!["openid".to_owned()],
             settings: EndpointSettings::default(),
         }
-    }
-
-    /// An account that signs in with the password grant (server-to-server use).
-    pub fn password_account(
-        &self,
-        username: impl Into<String>,
-        password: Password,
-    ) -> VonagePasswordAccount {
-        VonagePasswordAccount::new(self.clone(), username.into(), password)
-    }
-
-    /// An account that signs in through the browser (authorization code),
-    /// redirected to `redirect_uri`; `label` names it among the accounts of
-    /// this application (its key is `vonage:<consumer key>:<label>`).
-    pub fn code_account(
-        &self,
-        redirect_uri: impl Into<String>,
-        label: impl Into<String>,
-    ) -> Result<VonageCodeAccount, Error> {
-        VonageCodeAccount::new(self.clone(), redirect_uri.into(), label.into())
     }
 
     /// A generic provider for the account `name` at this application's

@@ -22,6 +22,17 @@ impl Adapter for VonagePasswordAccount {
     }
 }
 
+impl Vonage {
+    /// An account that signs in with the password grant (server-to-server use).
+    pub fn password_account(
+        &self,
+        username: impl Into<String>,
+        password: Password,
+    ) -> VonagePasswordAccount {
+        VonagePasswordAccount::new(self.clone(), username.into(), password)
+    }
+}
+
 /// The user name as the password grant must send it: with `@vbc.prod`
 /// appended unless it already ends so (an e-mail address gets it too:
 /// `name@corp.com@vbc.prod`).
