@@ -159,7 +159,7 @@ impl AccountChoice {
             issuer: self.issuer.clone(),
             token_url: self.token_url.clone(),
             client_id: self.client_id.clone(),
-            scopes: crate::commands::scopes(self.scope.as_deref()).unwrap_or_default(),
+            scopes: crate::settings::split_scopes(self.scope.as_deref()),
             username: self.username.clone(),
             ..Settings::default()
         }
@@ -280,7 +280,7 @@ impl ProfileAddArgs {
             revocation_url: self.revocation_url.clone(),
             client_id: self.client_id.clone(),
             client_auth: self.client_auth,
-            scopes: crate::commands::scopes(self.scope.as_deref()).unwrap_or_default(),
+            scopes: crate::settings::split_scopes(self.scope.as_deref()),
             resource: self.resource.clone(),
             redirect_uri: self.redirect_uri.clone(),
             username: self.username.clone(),

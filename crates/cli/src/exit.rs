@@ -39,6 +39,17 @@ impl Failure {
 }
 
 impl Failure {
+    /// The failure as the library error a provider returns: a provider that
+    /// reads a secret only when a request is needed reports a secret it
+    /// could not read as a configuration error.
+    pub fn into_error(self) -> Error {
+        match self {
+            Failure::Usage(message) => Error::config(message),
+            Failure::Auth(error) => error,
+            Failure::Cancelled => Error::config("cancelled"),
+        }
+    }
+
     /// The next step for the person reading the line, by kind of failure.
     fn next_step(&self) -> Option<&'static str> {
         let Failure::Auth(error) = self else {

@@ -9,6 +9,7 @@
 
 #![forbid(unsafe_code)]
 
+mod account;
 mod cli;
 mod commands;
 mod deferred;
@@ -17,6 +18,7 @@ mod profiles;
 mod records;
 mod secrets;
 mod settings;
+mod store;
 mod whole_file;
 
 use std::process::ExitCode;
@@ -75,7 +77,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             account,
             provider,
         } => {
-            let store = commands::open_store(cli.store)?;
+            let store = store::open_store(cli.store)?;
             let profiles = ProfileFile::load(&config)?;
             let output = commands::token::Output {
                 json,
@@ -88,15 +90,15 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             how,
             provider,
         } => {
-            let store = commands::open_store(cli.store)?;
+            let store = store::open_store(cli.store)?;
             let profiles = ProfileFile::load(&config)?;
             commands::login::run(store, &profiles, account, how, provider).await
         }
         Command::Status { json } => {
-            commands::status::run(commands::open_store(cli.store)?, json).await
+            commands::status::run(store::open_store(cli.store)?, json).await
         }
         Command::Logout { key, profile } => {
-            let store = commands::open_store(cli.store)?;
+            let store = store::open_store(cli.store)?;
             let profiles = ProfileFile::load(&config)?;
             commands::logout::run(store, &profiles, key, profile).await
         }

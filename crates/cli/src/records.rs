@@ -17,9 +17,9 @@ use std::path::{Path, PathBuf};
 use authkit_core::AccountKey;
 use serde::{Deserialize, Serialize};
 
-use crate::commands::Store;
 use crate::exit::Failure;
 use crate::settings::Settings;
+use crate::store::Store;
 
 /// The record format this build writes.
 pub const RECORD_VERSION: u32 = 1;

@@ -12,7 +12,18 @@
 
 use std::fmt;
 
+use authkit_core::endpoint::EndpointSettings;
 use serde::{Deserialize, Serialize};
+
+use crate::exit::Failure;
+
+/// Splits a `--scope` value (space-separated, as RFC 6749 writes scopes)
+/// into scopes.
+pub fn split_scopes(scope: Option<&str>) -> Vec<String> {
+    scope
+        .map(|s| s.split_whitespace().map(str::to_owned).collect())
+        .unwrap_or_default()
+}
 
 /// Which adapter serves the account.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -173,6 +184,25 @@ fn same_url(a: &str, b: &str) -> bool {
 }
 
 impl Settings {
+    /// `value`, which an account of this kind cannot do without: a usage
+    /// error saying `what` is missing otherwise.
+    pub fn require<'a>(&self, value: &'a Option<String>, what: &str) -> Result<&'a str, Failure> {
+        value
+            .as_deref()
+            .ok_or_else(|| Failure::Usage(format!("a {} account needs {what}", self.kind.as_str())))
+    }
+
+    /// Where an adapter's token endpoint is: the token URL when one is
+    /// named, else the base URL, else the adapter's default.
+    pub fn endpoint_settings(&self) -> EndpointSettings {
+        let settings = EndpointSettings::new();
+        match (&self.token_url, &self.base_url) {
+            (Some(url), _) => settings.token_url(url.clone()),
+            (None, Some(url)) => settings.base_url(url.clone()),
+            (None, None) => settings,
+        }
+    }
+
     /// The first setting that this call asks for and `stored` (an account's
     /// resolved settings) contradicts. Settings this call leaves unset
     /// agree with anything; `base_url` is compared by the token endpoint it

@@ -10,23 +10,18 @@
 use std::io::IsTerminal;
 use std::time::Duration;
 
-use super::Store;
-use super::account::{self, Chosen};
 use authkit_core::device::DeviceAuthorization;
-use authkit_core::endpoint::EndpointSettings;
 use authkit_core::sign_in::{AuthorizationRequest, LoopbackReceiver};
 use authkit_core::{Error, TokenManager, TokenProvider};
-use authkit_vonage::Vonage;
 
-use super::{providers, scopes};
-use crate::cli::{AccountChoice, LoginProvider, SignInArgs, VonageLoginArgs};
+use crate::account::{self, Chosen, generic, v1, vonage};
+use crate::cli::{AccountChoice, LoginProvider, SignInArgs};
 use crate::exit::Failure;
 use crate::profiles::ProfileFile;
+use crate::records::{AccountRecord, Records};
 use crate::secrets::client_secret;
 use crate::settings::{Grant, Kind, Settings};
-
-/// The redirect URI of a code account used only to refresh: a refresh never sends it.
-pub const UNUSED_REDIRECT: &str = "http://127.0.0.1/callback";
+use crate::store::Store;
 
 /// The redirect URI of a browser sign-in whose profile names none: a free
 /// port on 127.0.0.1 (RFC 8252 §7.3 lets a native client use any port).
@@ -47,7 +42,8 @@ pub async fn run(
                     .into(),
             ));
         }
-        return vonage(args, store).await;
+        let (settings, how) = v1::vonage_login_form(&args);
+        return vonage_browser(&settings, &how, store).await;
     }
     let target = account::target(profiles, &choice, None)?;
     let chosen = account::choose(&store, profiles, target, choice.password_stdin).await?;
@@ -63,27 +59,12 @@ pub async fn run(
         (Kind::Generic, Grant::Device) => device(&chosen, &store, &how).await?,
         (Kind::Generic, Grant::Code) => browser(&chosen, &store, &how).await?,
         (Kind::Vonage, Grant::Code) => {
-            let settings = &chosen.settings;
-            let args = VonageLoginArgs {
-                client_id: settings.client_id.clone().unwrap_or_default(),
-                redirect_uri: settings
-                    .redirect_uri
-                    .clone()
-                    .unwrap_or_else(|| DEFAULT_REDIRECT.to_owned()),
-                base_url: None,
-                authorize_url: settings.authorize_url.clone(),
-                token_url: settings.token_url.clone(),
-                no_browser: how.no_browser,
-                timeout: how.timeout,
-                label: settings.label.clone().unwrap_or_else(|| "default".into()),
-                scope: (!settings.scopes.is_empty()).then(|| settings.scopes.join(" ")),
-            };
-            if args.authorize_url.is_none() {
+            if chosen.settings.authorize_url.is_none() {
                 return Err(Failure::Usage(
                     "a Vonage browser sign-in by profile needs the profile's authorize_url and token_url".into(),
                 ));
             }
-            return vonage(args, store).await;
+            return vonage_browser(&chosen.settings, &how, store).await;
         }
         (_, Grant::Device | Grant::Code) => {
             return Err(Failure::Usage(format!(
@@ -159,7 +140,7 @@ async fn device(chosen: &Chosen, store: &Store, how: &SignInArgs) -> Result<(), 
             chosen.name
         ))
     })?;
-    let mut device = DeviceAuthorization::new(providers::sign_in_endpoint(settings)?, url)?
+    let mut device = DeviceAuthorization::new(generic::sign_in_endpoint(settings)?, url)?
         .with_scopes(settings.scopes.clone());
     if let Some(resource) = &settings.resource {
         device = device.with_resource(resource.clone());
@@ -201,7 +182,7 @@ async fn browser(chosen: &Chosen, store: &Store, how: &SignInArgs) -> Result<(),
             "the authorization endpoint {authorize} is not a URL: {e}"
         ))
     })?;
-    let endpoint = providers::sign_in_endpoint(settings)?;
+    let endpoint = generic::sign_in_endpoint(settings)?;
     let receiver =
         LoopbackReceiver::bind(settings.redirect_uri.as_deref().unwrap_or(DEFAULT_REDIRECT))
             .await?;
@@ -235,38 +216,34 @@ async fn browser(chosen: &Chosen, store: &Store, how: &SignInArgs) -> Result<(),
     Ok(())
 }
 
-/// `authkit login vonage`: signs in through the browser and stores the
-/// tokens, and the account's record.
-pub async fn vonage(args: VonageLoginArgs, store: Store) -> Result<(), Failure> {
-    let secret = client_secret()?;
-    let mut settings = EndpointSettings::new();
-    if let Some(base) = &args.base_url {
-        settings = settings.base_url(base.clone());
-    }
-    let mut builder = Vonage::builder(args.client_id.clone(), secret);
-    if let (Some(authorize), Some(token)) = (&args.authorize_url, &args.token_url) {
-        settings = settings.token_url(token.clone());
-        builder = builder.authorize_url(authorize.clone());
-    }
-    builder = builder.endpoint(settings);
-    if let Some(scopes) = scopes(args.scope.as_deref()) {
-        builder = builder.scopes(scopes);
-    }
-    let vonage = builder.build()?;
-    let receiver = LoopbackReceiver::bind(&args.redirect_uri).await?;
-    let account = vonage.code_account(receiver.redirect_uri(), args.label.clone())?;
+/// A browser sign-in to the Vonage application `settings` name (`login
+/// vonage …`, or a Vonage profile without a user): the tokens are stored,
+/// and the account's record.
+async fn vonage_browser(
+    settings: &Settings,
+    how: &SignInArgs,
+    store: Store,
+) -> Result<(), Failure> {
+    let vonage = vonage::application(settings, client_secret()?)?;
+    let redirect = settings
+        .redirect_uri
+        .clone()
+        .unwrap_or_else(|| DEFAULT_REDIRECT.to_owned());
+    let label = vonage::label(settings);
+    let receiver = LoopbackReceiver::bind(&redirect).await?;
+    let account = vonage.code_account(receiver.redirect_uri(), label.clone())?;
     let request = account.authorization_request();
 
     eprintln!(
         "Open this URL in a browser to sign in:\n\n  {}\n",
         request.url()
     );
-    if !args.no_browser && webbrowser::open(request.url().as_str()).is_err() {
+    if !how.no_browser && webbrowser::open(request.url().as_str()).is_err() {
         eprintln!("(No browser could be opened; open the URL yourself.)");
     }
     let mut authorize_url = request.url().clone();
     authorize_url.set_query(None);
-    let timeout = Duration::from_secs(args.timeout);
+    let timeout = Duration::from_secs(how.timeout);
     let callback = wait(
         "Waiting for the browser",
         timeout + Duration::from_secs(1),
@@ -279,7 +256,7 @@ pub async fn vonage(args: VonageLoginArgs, store: Store) -> Result<(), Failure> 
         .await?;
     manager.sign_in_with(tokens).await?;
     eprintln!("Signed in: {}", account.account_key());
-    let record = crate::records::AccountRecord::new(
+    let record = AccountRecord::new(
         account.account_key(),
         None,
         Settings {
@@ -287,12 +264,12 @@ pub async fn vonage(args: VonageLoginArgs, store: Store) -> Result<(), Failure> 
             grant: Some(Grant::Code),
             token_url: Some(account.binding().token_endpoint().to_owned()),
             authorize_url: Some(authorize_url.to_string()),
-            client_id: Some(args.client_id.clone()),
-            scopes: scopes(args.scope.as_deref()).unwrap_or_default(),
-            redirect_uri: Some(args.redirect_uri.clone()),
-            label: Some(args.label.clone()),
+            client_id: settings.client_id.clone(),
+            scopes: settings.scopes.clone(),
+            redirect_uri: Some(redirect),
+            label: Some(label),
             ..Settings::default()
         },
     );
-    crate::records::Records::of(&store).put(&record)
+    Records::of(&store).put(&record)
 }

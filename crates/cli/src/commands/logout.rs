@@ -12,12 +12,12 @@ use authkit_core::TokenManager;
 use authkit_core::revocation::Revocation;
 use authkit_core::store::HeldAccount;
 
-use super::Store;
-use super::account::{self, Target};
+use crate::account::{self, Target};
 use crate::exit::Failure;
 use crate::profiles::ProfileFile;
 use crate::records::Records;
 use crate::settings::Settings;
+use crate::store::Store;
 
 /// Signs out the account `key` names, or the account of `profile`.
 pub async fn run(
@@ -29,7 +29,7 @@ pub async fn run(
     let records = Records::of(&store);
     let target = match (key, profile) {
         (Some(name), _) => {
-            let key = super::resolve_account(&store, &name).await?;
+            let key = account::resolve_account(&store, &name).await?;
             if records.get(&key)?.is_none() {
                 return forget(&store, &key).await;
             }

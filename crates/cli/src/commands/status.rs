@@ -1,12 +1,12 @@
 //! `authkit status`: every stored account and how long its tokens last.
 
-use super::Store;
 use authkit_core::store::HeldAccount;
 use authkit_core::{AccountKey, StoreError};
 use serde_json::json;
 use time::OffsetDateTime;
 
 use crate::exit::Failure;
+use crate::store::Store;
 
 /// One stored account, as `status` reports it. Never holds a secret.
 struct Row {

@@ -1,4 +1,4 @@
-//! Which account a command means, and what it was signed in with.
+//! Which account a command names, and what it was signed in with.
 //!
 //! A command names an account in one of three ways: a profile
 //! (`--profile work`, or the default profile), a stored account
@@ -13,12 +13,13 @@ use std::sync::Arc;
 
 use authkit_core::{AccountKey, TokenProvider};
 
-use super::Store;
 use super::providers::{self, generic_name, local_token_url};
+use crate::cli::AccountChoice;
 use crate::exit::Failure;
 use crate::profiles::ProfileFile;
 use crate::records::{AccountRecord, Records, readable};
-use crate::settings::{Kind, Settings};
+use crate::settings::Settings;
+use crate::store::Store;
 
 /// What a command names.
 #[derive(Debug, Clone)]
@@ -122,7 +123,7 @@ pub async fn choose(
     let records = Records::of(store);
     match target {
         Target::Account { name, overrides } => {
-            let key = super::resolve_account(store, &name).await?;
+            let key = resolve_account(store, &name).await?;
             let Some(record) = records.get(&key)? else {
                 let stored = store.files().keys().await?.contains(&key);
                 return Err(Failure::Usage(if stored {
@@ -243,7 +244,7 @@ pub async fn choose(
 /// else `--profile` (or `AUTHKIT_PROFILE`), else the default profile.
 pub fn target(
     profiles: &ProfileFile,
-    choice: &crate::cli::AccountChoice,
+    choice: &AccountChoice,
     flags: Option<Settings>,
 ) -> Result<Target, Failure> {
     let overrides = choice.overrides();
@@ -269,29 +270,29 @@ pub fn target(
     }
 }
 
-/// The settings the v1 flags of `token voipex` name.
-pub fn voipex_settings(args: &crate::cli::VoipexArgs) -> Settings {
-    Settings {
-        kind: Kind::Voipex,
-        username: Some(args.username.clone()),
-        base_url: args.endpoint.base_url.clone(),
-        token_url: args.endpoint.token_url.clone(),
-        client_id: args.client_id.clone(),
-        scopes: super::scopes(args.scope.as_deref()).unwrap_or_default(),
-        ..Settings::default()
+/// The stored account `name` means: the key itself, or the one stored
+/// account whose readable part (before `#` and the server's fingerprint) is
+/// `name`. Several such accounts are a usage error that lists them.
+pub async fn resolve_account(store: &Store, name: &str) -> Result<AccountKey, Failure> {
+    let keys = store.files().keys().await?;
+    if keys.iter().any(|k| k.as_str() == name) || name.contains('#') {
+        return Ok(AccountKey::new(name));
     }
-}
-
-/// The settings the v1 flags of `token vonage` name.
-pub fn vonage_settings(args: &crate::cli::VonageTokenArgs) -> Settings {
-    Settings {
-        kind: Kind::Vonage,
-        username: args.username.clone(),
-        base_url: args.endpoint.base_url.clone(),
-        token_url: args.endpoint.token_url.clone(),
-        client_id: Some(args.client_id.clone()),
-        label: args.username.is_none().then(|| args.label.clone()),
-        scopes: super::scopes(args.scope.as_deref()).unwrap_or_default(),
-        ..Settings::default()
+    let matching: Vec<&AccountKey> = keys
+        .iter()
+        .filter(|k| k.as_str().contains('#') && readable(k.as_str()) == name)
+        .collect();
+    match matching.as_slice() {
+        [] => Ok(AccountKey::new(name)),
+        [one] => Ok((*one).clone()),
+        several => Err(Failure::Usage(format!(
+            "{name} names {} stored accounts (at different servers or clients): {}; give the whole key",
+            several.len(),
+            several
+                .iter()
+                .map(|k| k.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
     }
 }
