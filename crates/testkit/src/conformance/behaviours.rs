@@ -11,9 +11,10 @@ use authkit_core::{
     AccountKey, Error, ErrorCode, ExposeSecret, MemoryStore, TokenManager, TokenProvider, TokenSet,
 };
 
+use super::context::Credentials;
 use super::report::Verdict;
 use super::shape::{RefreshTokens, Shape};
-use super::{Conformance, Credentials};
+use super::suite::Conformance;
 use crate::capture::capture_logs;
 use crate::server::{Fault, MockAuthServer};
 
@@ -182,7 +183,7 @@ impl Conformance {
         let manager = TokenManager::builder(Arc::clone(&provider), store)
             .clock(server.shared_clock())
             .build();
-        if self.sign_in.is_some() {
+        if self.person_signs_in() {
             let tokens = self
                 .first_tokens(server, credentials, &provider)
                 .await

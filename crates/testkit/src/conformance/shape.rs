@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use super::Conformance;
+use super::suite::Conformance;
 
 /// What a refresh does, as the server behaves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,7 +70,7 @@ impl Conformance {
         let (server, credentials) = self.start().await;
         let mut shape = Shape {
             refresh_tokens: RefreshTokens::None,
-            person: self.sign_in.is_some(),
+            person: self.person_signs_in(),
             reads_password: false,
             reads_client_secret: false,
         };
