@@ -1,4 +1,4 @@
-//! The behaviours every provider must have, run against a [`MockAuthServer`].
+//! The behaviours every provider must have, run against a [`MockAuthServer`](crate::MockAuthServer).
 //!
 //! An adapter's test says how to configure the mock server so that it looks
 //! like the adapter's provider (paths, client kind, response style, custom
