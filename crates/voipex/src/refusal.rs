@@ -2,9 +2,10 @@
 //!
 //! Keycloak reports most refusals as `invalid_grant` and says which in
 //! `error_description`. The descriptions below are Keycloak's own strings
-//! (stable across releases since Keycloak 4). [`classify`] marks the typed
-//! facts the manager acts on (a dead refresh token, a disabled or
-//! unfinished account); [`VoipexRefusal`] names the kind for people.
+//! (stable across releases since Keycloak 4). The core already marks a
+//! locked, disabled or unfinished account from them (its words are common
+//! to many servers); [`classify`] adds what only Keycloak says (the ways a
+//! refresh token dies), and [`VoipexRefusal`] names the kind for people.
 
 use authkit_core::grant::GrantKind;
 use authkit_core::{AccountState, Error, ErrorCode, Refusal};
@@ -19,6 +20,11 @@ pub enum VoipexRefusal {
     InvalidCredentials,
     /// The account is disabled.
     AccountDisabled,
+    /// The account is locked by brute-force protection: a refresh says
+    /// "User temporarily disabled" (a password grant answers as for wrong
+    /// credentials). Not retried; the lockout ends by itself or an
+    /// administrator lifts it.
+    AccountLocked,
     /// The account has required actions pending (verify e-mail, update
     /// password, configure OTP); the user must sign in through the browser once.
     AccountNotFullySetUp,
@@ -45,18 +51,12 @@ const DEAD_REFRESH_TOKEN: &[&str] = &[
     "user session not found",
 ];
 
-/// Marks what a Keycloak refusal means: a disabled or unfinished account is
-/// terminal (the password is not sent again), and a session that ended
-/// makes the refresh token dead whatever code it came with (some Keycloak
-/// paths say `invalid_token` or `unauthorized_client`).
+/// Marks what a Keycloak refusal means beyond the core's reading: a
+/// session that ended makes the refresh token dead whatever code it came
+/// with (some Keycloak paths say `invalid_token` or `unauthorized_client`).
+/// (A disabled, locked or unfinished account is marked by the core, so the
+/// password is not sent again.)
 pub(crate) fn classify(refusal: Refusal) -> Refusal {
-    let refusal = if refusal.mentions(&["account disabled"]) {
-        refusal.with_account_state(AccountState::Disabled)
-    } else if refusal.mentions(&["not fully set up"]) {
-        refusal.with_account_state(AccountState::NotFullySetUp)
-    } else {
-        refusal
-    };
     if *refusal.grant() == GrantKind::RefreshToken && refusal.mentions(DEAD_REFRESH_TOKEN) {
         refusal.with_refresh_token_dead(true)
     } else {
@@ -71,6 +71,7 @@ impl VoipexRefusal {
         let refusal = error.refusal()?;
         Some(match (refusal.account_state(), refusal.code()) {
             (Some(AccountState::Disabled), _) => VoipexRefusal::AccountDisabled,
+            (Some(AccountState::Locked), _) => VoipexRefusal::AccountLocked,
             (Some(AccountState::NotFullySetUp), _) => VoipexRefusal::AccountNotFullySetUp,
             (_, ErrorCode::InvalidClient | ErrorCode::UnauthorizedClient)
                 if !refusal.is_refresh_token_dead() =>

@@ -19,6 +19,7 @@
 //! waited for it. Causes are shared behind an `Arc`, not flattened to text,
 //! so [`std::error::Error::source`] still walks the whole chain.
 
+pub(crate) mod account_state;
 pub(crate) mod config;
 pub(crate) mod excerpt;
 pub(crate) mod protocol;
@@ -32,10 +33,11 @@ use std::time::Duration;
 
 use crate::secret::AccountKey;
 
+pub use account_state::AccountState;
 pub use config::{ConfigError, ConfigErrorKind};
 pub use excerpt::scrub;
 pub use protocol::ProtocolError;
-pub use refusal::{AccountState, ErrorCode, Refusal};
+pub use refusal::{ErrorCode, Refusal};
 pub use shared_cause::SharedCause;
 pub use store::StoreError;
 pub use store_format::StoreFormatError;

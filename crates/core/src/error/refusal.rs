@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use crate::error::account_state::AccountState;
 use crate::error::excerpt::scrub;
 use crate::grant::kind::GrantKind;
 
@@ -112,31 +113,6 @@ impl fmt::Display for ErrorCode {
     }
 }
 
-/// A state of the account that no retry and no other grant can get past: the
-/// manager stops after such a refusal instead of sending the password again.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum AccountState {
-    /// Locked after too many failed sign-ins.
-    Locked,
-    /// Disabled by an administrator.
-    Disabled,
-    /// Required actions are pending (verify an e-mail address, change the
-    /// password, set up a second factor): a person must sign in once through
-    /// the browser.
-    NotFullySetUp,
-}
-
-impl fmt::Display for AccountState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            AccountState::Locked => "the account is locked",
-            AccountState::Disabled => "the account is disabled",
-            AccountState::NotFullySetUp => "the account is not fully set up",
-        })
-    }
-}
-
 /// The fields servers use for the human-readable reason, in the order they
 /// are believed: the standard one first.
 const DESCRIPTION_FIELDS: &[&str] = &[
@@ -183,6 +159,25 @@ impl Refusal {
     /// `error_description` (or a common alternative), `error_uri`, and every
     /// other field kept as sent. Text is scrubbed of anything that looks
     /// like a token.
+    ///
+    /// An `invalid_grant` whose words say the account is locked, disabled
+    /// or not fully set up is marked with that [`AccountState`], whichever
+    /// server sent it, so the manager stops instead of answering a refused
+    /// refresh with the stored password (another attempt at a locked
+    /// account only extends the lockout). Adapters refine the mark for
+    /// their server's own words.
+    ///
+    /// ```
+    /// # use std::collections::BTreeMap;
+    /// # use authkit_core::{AccountState, Refusal};
+    /// # use authkit_core::grant::GrantKind;
+    /// let fields = BTreeMap::from([(
+    ///     "error_description".to_string(),
+    ///     serde_json::json!("User temporarily disabled"),
+    /// )]);
+    /// let refusal = Refusal::from_fields(GrantKind::RefreshToken, "invalid_grant", 400, fields);
+    /// assert_eq!(refusal.account_state(), Some(AccountState::Locked));
+    /// ```
     pub fn from_fields(
         grant: GrantKind,
         code: &str,
@@ -195,6 +190,9 @@ impl Refusal {
         refusal.description = description.map(|d| scrub(&d, 300));
         refusal.uri = text("error_uri").map(|u| scrub(&u, 300));
         refusal.fields = Arc::new(fields);
+        if refusal.code == ErrorCode::InvalidGrant {
+            refusal.account_state = AccountState::stated(|phrases| refusal.mentions(phrases));
+        }
         refusal
     }
 
