@@ -115,3 +115,30 @@ async fn the_json_output_of_a_huge_lifetime_says_ten_years() {
     );
     assert_eq!(printed["expiry_estimated"], false);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn huge_lifetimes_as_text_with_a_huge_refresh_lifetime_in_a_sealed_store_are_served() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "access_token": "at-huge",
+            "token_type": "bearer",
+            "expires_in": "9223372036854775807",
+            "refresh_expires_in": i64::MAX,
+            "refresh_token": "rt-1",
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let key = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
+    for call in 0..2 {
+        let mut command = voipex_token(dir.path(), &server);
+        command.env("AUTHKIT_STORE_KEY", key);
+        let output = run(command).await;
+        assert!(output.status.success(), "call {call}: {}", stderr(&output));
+        assert_eq!(stdout(&output).trim_end(), "at-huge", "call {call}");
+    }
+    server.verify().await;
+}
