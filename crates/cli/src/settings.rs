@@ -192,6 +192,29 @@ impl Settings {
             .ok_or_else(|| Failure::Usage(format!("a {} account needs {what}", self.kind.as_str())))
     }
 
+    /// These settings asking also for `asked` (the scopes a call names):
+    /// the same settings when they already ask for every one of them.
+    pub fn with_scopes_added(&self, asked: &[String]) -> Settings {
+        let mut settings = self.clone();
+        for scope in asked {
+            if !settings.scopes.contains(scope) {
+                settings.scopes.push(scope.clone());
+            }
+        }
+        settings
+    }
+
+    /// The `--scope` flag that asks for these settings' scopes, with a
+    /// space before it, quoted for a shell; empty when they name none. For
+    /// the sign-in a message tells a person to run.
+    pub fn scope_flag(&self) -> String {
+        if self.scopes.is_empty() {
+            String::new()
+        } else {
+            format!(" --scope '{}'", self.scopes.join(" "))
+        }
+    }
+
     /// Where an adapter's token endpoint is: the token URL when one is
     /// named, else the base URL, else the adapter's default.
     pub fn endpoint_settings(&self) -> EndpointSettings {
@@ -206,7 +229,9 @@ impl Settings {
     /// The first setting that this call asks for and `stored` (an account's
     /// resolved settings) contradicts. Settings this call leaves unset
     /// agree with anything; `base_url` is compared by the token endpoint it
-    /// leads to, which the caller resolves into `token_url` first.
+    /// leads to, which the caller resolves into `token_url` first. Scopes
+    /// never contradict: they are not part of which account it is, and a
+    /// call that asks for more gets a new grant ([`Settings::with_scopes_added`]).
     pub fn conflicts_with(&self, stored: &Settings) -> Option<Conflict> {
         fn text(
             setting: &'static str,
@@ -254,21 +279,6 @@ impl Settings {
                     .map_or("(default)", |m| m.as_str())
                     .to_owned(),
             });
-        }
-        if !self.scopes.is_empty() {
-            let asked: std::collections::BTreeSet<_> = self.scopes.iter().collect();
-            let kept: std::collections::BTreeSet<_> = stored.scopes.iter().collect();
-            if asked != kept {
-                return Some(Conflict {
-                    setting: "scope",
-                    asked: self.scopes.join(" "),
-                    stored: if stored.scopes.is_empty() {
-                        "(none)".to_owned()
-                    } else {
-                        stored.scopes.join(" ")
-                    },
-                });
-            }
         }
         text("issuer", &self.issuer, &stored.issuer, true)
             .or_else(|| text("token-url", &self.token_url, &stored.token_url, true))
@@ -372,7 +382,7 @@ mod tests {
     }
 
     #[test]
-    fn another_client_grant_or_scope_conflicts() {
+    fn another_client_or_grant_conflicts() {
         for (asked, setting) in [
             (
                 Settings {
@@ -390,13 +400,6 @@ mod tests {
             ),
             (
                 Settings {
-                    scopes: vec!["openid".into()],
-                    ..Settings::default()
-                },
-                "scope",
-            ),
-            (
-                Settings {
                     kind: Kind::Voipex,
                     ..Settings::default()
                 },
@@ -408,6 +411,20 @@ mod tests {
                 Some(setting)
             );
         }
+    }
+
+    #[test]
+    fn scopes_never_conflict_they_widen() {
+        let asked = Settings {
+            scopes: vec!["admin".into(), "openid".into()],
+            ..Settings::default()
+        };
+        assert_eq!(asked.conflicts_with(&stored()), None);
+        let widened = stored().with_scopes_added(&asked.scopes);
+        assert_eq!(widened.scopes, ["openid", "email", "admin"]);
+        assert_eq!(stored().with_scopes_added(&["email".into()]), stored());
+        assert_eq!(widened.scope_flag(), " --scope 'openid email admin'");
+        assert_eq!(Settings::default().scope_flag(), "");
     }
 
     #[test]

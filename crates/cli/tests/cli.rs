@@ -3,17 +3,16 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use support::{authkit, expire, run, stderr, stdout};
+use support::{authkit, expire, run, sign_in_through_the_browser, stderr, stdout};
 
-use authkit_core::client_auth::BasicEncoding;
 use authkit_core::{AccessToken, TokenSet};
 use authkit_store_file::FileStore;
 use authkit_testkit::support::save;
-use authkit_testkit::{ClientKind, Fault, MockAuthServer, MockClient, ResponseStyle};
+use authkit_testkit::{Fault, MockAuthServer, MockClient, ResponseStyle};
 use time::OffsetDateTime;
 
 const PASSWORD: &str = "correct horse & battery+staple";
@@ -220,16 +219,7 @@ async fn each_failure_class_has_its_exit_code_and_one_line() {
 }
 
 async fn vonage_server(redirect_uri: &str) -> MockAuthServer {
-    MockAuthServer::builder()
-        .style(ResponseStyle::ApiManager)
-        .user("me@vbc.prod", PASSWORD)
-        .client(
-            MockClient::basic("consumer-key", SECRET, BasicEncoding::Raw)
-                .also_accepting(ClientKind::SecretInBody)
-                .redirect_uri(redirect_uri),
-        )
-        .start()
-        .await
+    support::vonage_server(redirect_uri, PASSWORD, SECRET).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -284,50 +274,12 @@ async fn browser_sign_in_then_tokens_then_status_then_logout() {
             "--timeout",
             "30",
         ])
-        .env("AUTHKIT_CLIENT_SECRET", SECRET)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = login.spawn().unwrap();
-    let stderr_pipe = child.stderr.take().unwrap();
-    // Play the browser: read the sign-in URL from stderr and open it.
-    let (url_tx, url_rx) = std::sync::mpsc::channel();
-    let reader = std::thread::spawn(move || {
-        let mut lines = Vec::new();
-        for line in BufReader::new(stderr_pipe).lines().map_while(Result::ok) {
-            if line.trim_start().starts_with("http://") {
-                let _ = url_tx.send(line.trim().to_owned());
-            }
-            lines.push(line);
-        }
-        lines.join("\n")
-    });
-    let url = tokio::task::spawn_blocking(move || {
-        url_rx
-            .recv_timeout(std::time::Duration::from_secs(20))
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    let browser = authkit_core::transport::http_client_builder()
-        .unwrap()
-        .redirect(reqwest::redirect::Policy::limited(5))
-        .build()
-        .unwrap();
-    let page = browser
-        .get(&url)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .env("AUTHKIT_CLIENT_SECRET", SECRET);
+    let signed_in = sign_in_through_the_browser(login).await;
+    let (page, login_stderr) = (signed_in.page, signed_in.stderr);
     assert!(page.contains("You are signed in as"), "{page}");
     assert!(page.contains("vonage:consumer-key:default#"), "{page}");
-    let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
-        .await
-        .unwrap();
-    let login_stderr = reader.join().unwrap();
-    assert!(status.success(), "{login_stderr}");
+    assert!(signed_in.success, "{login_stderr}");
     assert!(login_stderr.contains("Signed in: vonage:consumer-key:default"));
     assert_no_secrets(&login_stderr, &server, None);
 

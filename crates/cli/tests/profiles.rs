@@ -37,6 +37,27 @@ fn add_password_profile(store: &Path, server: &MockAuthServer) -> std::process::
     add
 }
 
+/// Adds the password profile `work` and gets its first token (the
+/// password from the environment); returns that call's output.
+async fn signed_in_through_the_work_profile(
+    store: &Path,
+    server: &MockAuthServer,
+) -> std::process::Output {
+    assert!(
+        run(add_password_profile(store, server))
+            .await
+            .status
+            .success()
+    );
+    let mut first = authkit(store);
+    first
+        .args(["token", "--profile", "work"])
+        .env("AUTHKIT_PASSWORD", PASSWORD);
+    let first = run(first).await;
+    assert!(first.status.success(), "{}", stderr(&first));
+    first
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_profile_round_trips_through_add_list_show_default_and_remove() {
     let dir = tempfile::tempdir().expect("a temporary directory");
@@ -126,19 +147,7 @@ async fn an_account_signed_in_by_profile_refreshes_against_its_server_with_no_fl
     let dir = tempfile::tempdir().expect("a temporary directory");
     let store = dir.path().join("tokens");
     let server = server().await;
-    assert!(
-        run(add_password_profile(&store, &server))
-            .await
-            .status
-            .success()
-    );
-
-    let mut first = authkit(&store);
-    first
-        .args(["token", "--profile", "work"])
-        .env("AUTHKIT_PASSWORD", PASSWORD);
-    let first = run(first).await;
-    assert!(first.status.success(), "{}", stderr(&first));
+    let first = signed_in_through_the_work_profile(&store, &server).await;
     assert_eq!(server.log().count("password"), 1);
 
     // The account's record names the server, never a secret.
@@ -201,6 +210,53 @@ async fn a_v1_style_call_remembers_its_server_for_the_next_call() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wider_scope_gets_a_new_grant_unattended_and_the_record_keeps_it() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let store = dir.path().join("tokens");
+    let server = server().await;
+    let first = signed_in_through_the_work_profile(&store, &server).await;
+
+    // A narrower or equal scope is served by the stored set: nothing is sent.
+    for how in [["--account", "work:me@example.com"], ["--profile", "work"]] {
+        let mut narrower = authkit(&store);
+        narrower.arg("token").args(how).args(["--scope", "email"]);
+        let narrower = run(narrower).await;
+        assert!(narrower.status.success(), "{how:?}: {}", stderr(&narrower));
+        assert_eq!(stdout(&narrower), stdout(&first), "{how:?}");
+    }
+    assert_eq!(server.log().count("password"), 1);
+
+    // A wider scope: a new password grant for all of them, never the old
+    // token, never the refresh token to buy more (RFC 6749 §6).
+    let mut wider = authkit(&store);
+    wider
+        .args([
+            "token",
+            "--account",
+            "work:me@example.com",
+            "--scope",
+            "admin",
+        ])
+        .env("AUTHKIT_PASSWORD", PASSWORD);
+    let wider = run(wider).await;
+    assert!(wider.status.success(), "{}", stderr(&wider));
+    assert_ne!(stdout(&wider), stdout(&first), "a new token");
+    assert_eq!(server.log().count("password"), 2);
+    assert_eq!(server.log().count("refresh_token"), 0);
+
+    // The record keeps the wider scopes: the profile alone now serves the
+    // wider token, and asking for `admin` again sends nothing.
+    for how in [["--profile", "work"], ["--account", "work:me@example.com"]] {
+        let mut again = authkit(&store);
+        again.arg("token").args(how).args(["--scope", "admin"]);
+        let again = run(again).await;
+        assert!(again.status.success(), "{how:?}: {}", stderr(&again));
+        assert_eq!(stdout(&again), stdout(&wider), "{how:?}");
+    }
+    assert_eq!(server.log().count("password"), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn flags_that_contradict_the_stored_account_are_refused_with_nothing_sent() {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let store = dir.path().join("tokens");
@@ -223,7 +279,6 @@ async fn flags_that_contradict_the_stored_account_are_refused_with_nothing_sent(
     for (flag, value, stored) in [
         ("--token-url", elsewhere.token_url(), server.token_url()),
         ("--client-id", "someone-else".to_owned(), "cli".to_owned()),
-        ("--scope", "admin".to_owned(), "openid email".to_owned()),
     ] {
         for how in [["--account", "work:me@example.com"], ["--profile", "work"]] {
             let mut call = authkit(&store);

@@ -147,6 +147,42 @@ async fn another_client_never_receives_the_stored_refresh_token() {
 }
 
 #[tokio::test]
+async fn a_server_that_grants_fewer_scopes_than_asked_is_not_asked_again_on_every_call() {
+    // RFC 6749 §3.3: the server may grant fewer scopes than asked. Asking
+    // it the same way again gets the same answer, so the set serves that
+    // request: a second manager (another process, say) asking the same
+    // scopes is served from the store, with no second password grant.
+    let server = MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::method("POST"))
+        .respond_with(
+            wiremock::ResponseTemplate::new(200).set_body_json(serde_json::json!({
+                "access_token": "at-narrowed",
+                "token_type": "Bearer",
+                "expires_in": 3600,
+                "refresh_token": "rt-1",
+                "scope": "read",
+            })),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let store = MemoryStore::new();
+    for process in 0..2 {
+        let manager =
+            TokenManager::new(provider(&server, "api", &["read", "write"]), store.clone());
+        let token = manager.access_token().await.unwrap();
+        assert_eq!(token.expose_secret(), "at-narrowed", "process {process}");
+        let set = manager.token_set().await.unwrap();
+        assert_eq!(
+            set.granted_scopes(),
+            Scopes::parse("read"),
+            "what was granted"
+        );
+    }
+    server.verify().await;
+}
+
+#[tokio::test]
 async fn asking_for_wider_scopes_gets_a_wider_token_not_the_old_one() {
     let f = Fixture::new().await;
     let narrow = manager(provider(&f.server, "api", &["read"]), &f);

@@ -93,9 +93,19 @@ fn refuse_conflict(asked: &Settings, record: &AccountRecord) -> Result<(), Failu
     }
 }
 
-fn from_record(record: AccountRecord, password_stdin: bool) -> Result<Chosen, Failure> {
+/// The account a record describes, asking also for the scopes the call
+/// names: a scope the record's tokens were not granted makes the manager
+/// get a new grant (unattended for a password or client-credentials
+/// account; a browser or device account says which sign-in to run), and
+/// the record then keeps the wider scopes.
+fn from_record(
+    record: AccountRecord,
+    asked_scopes: &[String],
+    password_stdin: bool,
+) -> Result<Chosen, Failure> {
     let name = readable(&record.account).to_owned();
-    let provider = providers::build(&record.settings, &name, password_stdin)?;
+    let settings = record.settings.with_scopes_added(asked_scopes);
+    let provider = providers::build(&settings, &name, password_stdin)?;
     if provider.account_key().as_str() != record.account {
         return Err(Failure::Usage(format!(
             "the account record of {} no longer leads to that account (it leads to {}); remove it with `authkit logout {}` and sign in again",
@@ -106,7 +116,7 @@ fn from_record(record: AccountRecord, password_stdin: bool) -> Result<Chosen, Fa
     }
     Ok(Chosen {
         provider,
-        settings: record.settings.clone(),
+        settings,
         profile: record.profile.clone(),
         name,
         record: Some(record),
@@ -139,7 +149,7 @@ pub async fn choose(
                 ..overrides
             };
             refuse_conflict(&comparable(&overrides, record.readable())?, &record)?;
-            from_record(record, password_stdin)
+            from_record(record, &overrides.scopes, password_stdin)
         }
         Target::Profile { name, overrides } => {
             let profile = profiles.get(&name)?;
@@ -161,7 +171,7 @@ pub async fn choose(
                 .find(|r| comparable_profile.conflicts_with(&r.settings).is_none())
             {
                 refuse_conflict(&comparable(&overrides, record.readable())?, &record)?;
-                return from_record(record, password_stdin);
+                return from_record(record, &overrides.scopes, password_stdin);
             }
             let asked = profile.overlaid_with(&overrides);
             let settings = providers::resolve(&asked, &account_name).await?;
@@ -220,7 +230,7 @@ pub async fn choose(
                 1 => {
                     let record = matching.into_iter().next().expect("one record");
                     refuse_conflict(&asked_cmp, &record)?;
-                    from_record(record, password_stdin)
+                    from_record(record, &asked.scopes, password_stdin)
                 }
                 _ => Err(Failure::Usage(format!(
                     "{readable_name} is signed in at {} servers: {}; give --token-url or the whole key with --account",

@@ -140,6 +140,7 @@ pub fn provider(
     let key = placeholder.account_key().clone();
     let binding = placeholder.binding().clone();
     let profile = readable_profile(name).to_owned();
+    let scope_flag = settings.scope_flag();
     let authenticating = move || -> Result<Arc<dyn TokenProvider>, Error> {
         match parts.grant {
             Grant::Password => {
@@ -156,7 +157,7 @@ pub fn provider(
                 key: key.clone(),
                 binding: binding.clone(),
                 hint: format!(
-                    "authkit login --profile {profile}{}",
+                    "authkit login --profile {profile}{}{scope_flag}",
                     if parts.grant == Grant::Device {
                         " --device"
                     } else {

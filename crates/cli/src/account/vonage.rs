@@ -104,7 +104,8 @@ pub fn provider(
             let label = label(settings);
             let account = placeholder.code_account(UNUSED_REDIRECT, label.clone())?;
             let hint = format!(
-                "authkit login vonage --client-id {client_id} --redirect-uri http://127.0.0.1:PORT/callback"
+                "authkit login vonage --client-id {client_id} --redirect-uri http://127.0.0.1:PORT/callback{}",
+                settings.scope_flag()
             );
             let browser_key = account.account_key().clone();
             let browser_binding = account.binding().clone();

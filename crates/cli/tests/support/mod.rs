@@ -89,3 +89,88 @@ pub async fn expire(store: &Path, readable: &str) {
         .await
         .expect("saved");
 }
+
+/// What a browser sign-in by the command came to.
+pub struct BrowserSignIn {
+    /// Whether the command succeeded.
+    pub success: bool,
+    /// Everything it wrote on stderr.
+    pub stderr: String,
+    /// The page the browser ended on (the loopback receiver's).
+    pub page: String,
+}
+
+/// Runs `login` (an `authkit login …` with `--no-browser`) and plays the
+/// browser: reads the sign-in URL from its stderr and follows it through
+/// the server's `/authorize` redirect to the command's loopback receiver.
+pub async fn sign_in_through_the_browser(mut login: Command) -> BrowserSignIn {
+    use std::io::{BufRead, BufReader};
+    login.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = login.spawn().expect("authkit login starts");
+    let stderr_pipe = child.stderr.take().expect("stderr");
+    let (url_tx, url_rx) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        let mut lines = Vec::new();
+        for line in BufReader::new(stderr_pipe).lines().map_while(Result::ok) {
+            if line.trim_start().starts_with("http://") {
+                let _ = url_tx.send(line.trim().to_owned());
+            }
+            lines.push(line);
+        }
+        lines.join("\n")
+    });
+    let url = tokio::task::spawn_blocking(move || {
+        url_rx
+            .recv_timeout(std::time::Duration::from_secs(20))
+            .expect("authkit login printed a sign-in URL")
+    })
+    .await
+    .expect("the blocking task ends");
+    let browser = authkit_core::transport::http_client_builder()
+        .expect("a client")
+        .redirect(reqwest::redirect::Policy::limited(5))
+        .build()
+        .expect("a client");
+    let page = browser
+        .get(&url)
+        .send()
+        .await
+        .expect("the sign-in URL answers")
+        .text()
+        .await
+        .expect("a page");
+    let status = tokio::task::spawn_blocking(move || child.wait().expect("authkit login ends"))
+        .await
+        .expect("the blocking task ends");
+    BrowserSignIn {
+        success: status.success(),
+        stderr: reader.join().expect("the stderr reader ends"),
+        page,
+    }
+}
+
+/// A mock Vonage API manager: the user `me@vbc.prod` with `password`, and
+/// the application `consumer-key` with `secret` (HTTP Basic over the raw
+/// `key:secret` for the code exchange, the secret in the body otherwise)
+/// whose callback is `redirect_uri`.
+pub async fn vonage_server(
+    redirect_uri: &str,
+    password: &str,
+    secret: &str,
+) -> authkit_testkit::MockAuthServer {
+    use authkit_testkit::{ClientKind, MockAuthServer, MockClient, ResponseStyle};
+    MockAuthServer::builder()
+        .style(ResponseStyle::ApiManager)
+        .user("me@vbc.prod", password)
+        .client(
+            MockClient::basic(
+                "consumer-key",
+                secret,
+                authkit_core::client_auth::BasicEncoding::Raw,
+            )
+            .also_accepting(ClientKind::SecretInBody)
+            .redirect_uri(redirect_uri),
+        )
+        .start()
+        .await
+}

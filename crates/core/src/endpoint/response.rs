@@ -338,9 +338,15 @@ fn parse_success(
         ),
         _ => None,
     };
-    let granted = match &scopes {
-        Some(granted) => Scopes::new(granted.iter().cloned()),
-        None => Scopes::new(ctx.requested_scopes.iter().cloned()),
+    // The set answers the request that was made: the scopes asked for and
+    // the scopes granted. A server may grant fewer than asked (RFC 6749
+    // §3.3); asking it the same way again gets the same answer, so the set
+    // serves that request instead of a new grant on every call. Without
+    // `scope` the grant is as requested (§5.1).
+    let requested = Scopes::new(ctx.requested_scopes.iter().cloned());
+    let answered = match &scopes {
+        Some(granted) => Scopes::new(granted.iter().cloned()).union(&requested),
+        None => requested,
     };
     let extra: BTreeMap<String, Value> = fields
         .into_iter()
@@ -353,7 +359,7 @@ fn parse_success(
         .with_refresh_token(refresh_token, refresh_expires_at)
         .with_id_token(id_token)
         .with_scopes(scopes)
-        .with_binding(ctx.binding.clone().with_scopes(granted))
+        .with_binding(ctx.binding.clone().with_scopes(answered))
         .with_extra(extra))
 }
 

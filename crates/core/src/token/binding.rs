@@ -51,6 +51,11 @@ impl Scopes {
         requested.0.is_subset(&self.0)
     }
 
+    /// The scopes of this set and of `other`.
+    pub fn union(&self, other: &Scopes) -> Scopes {
+        Scopes(self.0.union(&other.0).cloned().collect())
+    }
+
     /// Whether there are no scopes.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()

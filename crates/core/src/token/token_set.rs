@@ -277,12 +277,14 @@ impl TokenSet {
         self
     }
 
-    /// The scopes the set was granted, as a set: the binding's when there is
-    /// one, otherwise the response's `scope`.
+    /// The scopes the set was granted, as a set: the response's `scope`
+    /// when the server sent one, otherwise the binding's (a grant as
+    /// requested, RFC 6749 §5.1). The binding can name more: it names the
+    /// request the set answers, and a server may grant less than asked.
     pub fn granted_scopes(&self) -> Scopes {
-        match (&self.binding, &self.scopes) {
-            (Some(binding), _) => binding.scopes().clone(),
-            (None, Some(scopes)) => Scopes::new(scopes.iter().cloned()),
+        match (&self.scopes, &self.binding) {
+            (Some(scopes), _) => Scopes::new(scopes.iter().cloned()),
+            (None, Some(binding)) => binding.scopes().clone(),
             (None, None) => Scopes::default(),
         }
     }
