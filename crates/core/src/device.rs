@@ -129,6 +129,52 @@ impl fmt::Debug for PendingDeviceSignIn {
     }
 }
 
+/// Reads the body of a successful device authorization response (RFC 8628
+/// §3.2) sent at `sent_at`: the device code and what to show the person.
+/// The polling interval is at least a second (the default when the server
+/// names none), and a lifetime too large for a date ends at the last one.
+#[doc(hidden)]
+pub fn read_authorization(
+    body: &[u8],
+    sent_at: OffsetDateTime,
+) -> Result<(DeviceCode, DevicePrompt), Error> {
+    let answer = serde_json::from_slice::<AuthorizationResponse>(body).map_err(|_| {
+        Error::from(ProtocolError::Malformed {
+            status: 200,
+            reason: "the device authorization response lacks device_code, \
+                     user_code, verification_uri or expires_in"
+                .into(),
+        })
+    })?;
+    let malformed = |field: &str| {
+        Error::from(ProtocolError::Malformed {
+            status: 200,
+            reason: format!(
+                "the device authorization response's `{field}` is not a number of seconds"
+            ),
+        })
+    };
+    let expires_in = whole_seconds(&answer.expires_in).ok_or_else(|| malformed("expires_in"))?;
+    let interval = match &answer.interval {
+        None | Some(serde_json::Value::Null) => DEFAULT_POLL_INTERVAL,
+        Some(value) => {
+            Duration::from_secs(whole_seconds(value).ok_or_else(|| malformed("interval"))?)
+        }
+    }
+    .max(Duration::from_secs(1));
+    let lifetime = time::Duration::seconds(i64::try_from(expires_in).unwrap_or(i64::MAX));
+    Ok((
+        DeviceCode::new(answer.device_code),
+        DevicePrompt {
+            user_code: answer.user_code,
+            verification_uri: answer.verification_uri,
+            verification_uri_complete: answer.verification_uri_complete,
+            expires_at: sent_at.saturating_add(lifetime),
+            interval,
+        },
+    ))
+}
+
 #[derive(Deserialize)]
 struct AuthorizationResponse {
     device_code: String,
@@ -137,9 +183,26 @@ struct AuthorizationResponse {
     verification_uri: String,
     #[serde(default)]
     verification_uri_complete: Option<String>,
-    expires_in: u64,
+    expires_in: serde_json::Value,
     #[serde(default)]
-    interval: Option<u64>,
+    interval: Option<serde_json::Value>,
+}
+
+/// Whole seconds from a JSON number or a numeric string (Azure AD's v1
+/// endpoint sends `"expires_in": "900"`), a fraction rounded down; `None`
+/// for anything else, a negative number included.
+fn whole_seconds(value: &serde_json::Value) -> Option<u64> {
+    let from_float = |f: f64| (f.is_finite() && f >= 0.0).then(|| f.floor() as u64);
+    match value {
+        serde_json::Value::Number(n) => n.as_u64().or_else(|| n.as_f64().and_then(from_float)),
+        serde_json::Value::String(s) => {
+            let s = s.trim();
+            s.parse()
+                .ok()
+                .or_else(|| s.parse().ok().and_then(from_float))
+        }
+        _ => None,
+    }
 }
 
 impl DeviceAuthorization {
@@ -186,45 +249,23 @@ impl DeviceAuthorization {
             single_use: false,
         };
         let endpoint = &self.endpoint;
-        let (answer, sent_at) = endpoint
+        let answer = endpoint
             .send(&call, cx, |response, sent_at| {
                 if response.status != 200 {
                     return Err(endpoint.failure(&response, GrantKind::DeviceCode, cx));
                 }
-                serde_json::from_slice::<AuthorizationResponse>(&response.body)
-                    .map(|answer| (answer, sent_at))
-                    .map_err(|_| {
-                        ProtocolError::Malformed {
-                            status: response.status,
-                            reason: "the device authorization response lacks device_code, \
-                                     user_code, verification_uri or expires_in"
-                                .into(),
-                        }
-                        .into()
-                    })
+                read_authorization(&response.body, sent_at)
             })
             .await?;
-        let interval = answer
-            .interval
-            .map(Duration::from_secs)
-            .unwrap_or(DEFAULT_POLL_INTERVAL)
-            .max(Duration::from_secs(1));
-        let lifetime =
-            time::Duration::seconds(i64::try_from(answer.expires_in).unwrap_or(i64::MAX));
+        let (device_code, prompt) = answer;
         Ok(PendingDeviceSignIn {
             endpoint: self.endpoint.clone(),
             grant: DeviceCodeGrant::new(
-                DeviceCode::new(answer.device_code),
+                device_code,
                 self.scopes.clone(),
                 self.resources.iter().take(1).cloned().collect(),
             ),
-            prompt: DevicePrompt {
-                user_code: answer.user_code,
-                verification_uri: answer.verification_uri,
-                verification_uri_complete: answer.verification_uri_complete,
-                expires_at: sent_at.saturating_add(lifetime),
-                interval,
-            },
+            prompt,
         })
     }
 

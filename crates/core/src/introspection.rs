@@ -157,14 +157,21 @@ impl IntrospectionEndpoint {
                         cx,
                     ));
                 }
-                serde_json::from_slice::<Introspection>(&response.body).map_err(|_| {
-                    ProtocolError::Malformed {
-                        status: 200,
-                        reason: "the introspection response has no boolean `active`".into(),
-                    }
-                    .into()
-                })
+                read_introspection(&response.body)
             })
             .await
     }
+}
+
+/// Reads the body of a successful introspection response (RFC 7662 §2.2):
+/// an object with a boolean `active`, every other member kept.
+#[doc(hidden)]
+pub fn read_introspection(body: &[u8]) -> Result<Introspection, Error> {
+    serde_json::from_slice::<Introspection>(body).map_err(|_| {
+        ProtocolError::Malformed {
+            status: 200,
+            reason: "the introspection response has no boolean `active`".into(),
+        }
+        .into()
+    })
 }

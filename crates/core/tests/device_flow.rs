@@ -230,3 +230,47 @@ async fn a_device_authorization_response_without_codes_is_a_protocol_error() {
         .unwrap_err();
     assert!(!matches!(err, Error::Refused(_)), "{err:?}");
 }
+
+#[tokio::test(start_paused = true)]
+async fn lifetimes_and_intervals_sent_as_numeric_text_are_read() {
+    // Azure AD's v1 endpoint sends `"expires_in": "900", "interval": "5"`,
+    // as some servers do for `expires_in` in token responses.
+    let transport = ScriptedTransport::new([Scripted::json(
+        200,
+        json!({
+            "device_code": DEVICE_CODE,
+            "user_code": "DQLPGRFZB",
+            "verification_url": "https://microsoft.com/devicelogin",
+            "expires_in": "900",
+            "interval": "5",
+            "message": "To sign in, use a web browser to open the page https://microsoft.com/devicelogin",
+        }),
+    )]);
+    let pending = device(&transport)
+        .start(&RequestContext::default())
+        .await
+        .unwrap();
+    let prompt = pending.prompt();
+    assert_eq!(prompt.interval(), Duration::from_secs(5));
+    let left = prompt.expires_at() - time::OffsetDateTime::now_utc();
+    assert!(left > time::Duration::minutes(14) && left <= time::Duration::minutes(15));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_lifetime_that_is_not_a_number_is_a_malformed_response() {
+    let transport = ScriptedTransport::new([Scripted::json(
+        200,
+        json!({
+            "device_code": DEVICE_CODE,
+            "user_code": "WDJB-MJHT",
+            "verification_uri": "https://login.example.com/device",
+            "expires_in": "soon",
+        }),
+    )]);
+    let error = device(&transport)
+        .start(&RequestContext::default())
+        .await
+        .unwrap_err();
+    assert!(matches!(error, Error::Protocol(_)), "{error:?}");
+    assert_no_secrets(&format!("{error} {error:?}"), &[DEVICE_CODE]);
+}
