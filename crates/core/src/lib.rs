@@ -9,6 +9,9 @@
 //!   serves any standard OAuth 2 server, over a [`TokenEndpoint`] (the one
 //!   place token requests are made) with a [`ClientAuth`] and a
 //!   [`GrantType`] (the core's grants are in [`grant`]).
+//! - [`AccountPool`] holds a manager per account for a service with
+//!   thousands of them (one per customer), sharing a store and a bound on
+//!   token requests.
 //! - [`TokenStore`] is where token sets live between calls and processes;
 //!   [`MemoryStore`] lives in memory, and [`store`] has the rest of the
 //!   contract (the hold, records, sealing).
@@ -23,6 +26,7 @@
 //! | [`transport`] | bringing your own HTTP stack, or the same TLS for your API calls |
 //! | [`provider`] | writing an adapter for a provider's quirks |
 //! | [`manager`] | the manager's knobs, and tokens per resource |
+//! | [`pool`] | thousands of accounts in one process |
 //! | [`store`] | writing a store, or sealing one |
 //! | [`token`] | reading a token set's binding, scopes and lifetimes |
 //! | [`error`] | matching on an error's finer kinds |
@@ -69,6 +73,7 @@ pub mod error;
 pub mod grant;
 pub mod introspection;
 pub mod manager;
+pub mod pool;
 pub mod provider;
 pub mod revocation;
 pub mod secret;
@@ -86,6 +91,7 @@ pub use error::{
 };
 pub use grant::GrantType;
 pub use manager::{TokenManager, TokenManagerBuilder};
+pub use pool::AccountPool;
 pub use provider::{GenericProvider, TokenProvider};
 pub use secret::{
     AccessToken, AccountKey, ClientId, ClientSecret, ExposeSecret, Password, RefreshToken, Username,

@@ -97,6 +97,16 @@ pub(crate) fn account_label(key: &AccountKey) -> String {
     }
 }
 
+/// The label of a pooled account: the provider's name only. A pool's
+/// accounts may each have their own client (a binding fingerprint each), so
+/// the fingerprint would make one series per account.
+pub(crate) fn pooled_account_label(key: &AccountKey) -> String {
+    match key.as_str().split_once(':') {
+        Some((provider, _)) => provider.to_owned(),
+        None => "account".to_owned(),
+    }
+}
+
 /// Records one finished token request.
 pub(crate) fn token_request<T>(grant: &GrantKind, result: &Result<T, Error>, took: Duration) {
     let grant = grant_label(grant);
@@ -118,11 +128,23 @@ pub(crate) fn token_retry(grant: &GrantKind) {
 #[derive(Debug, Clone)]
 pub(crate) struct AccountMetrics {
     account: String,
+    expiry_gauge: bool,
 }
 
 impl AccountMetrics {
     pub(crate) fn new(account: String) -> Self {
-        Self { account }
+        Self {
+            account,
+            expiry_gauge: true,
+        }
+    }
+
+    /// Without the expiry gauge: in a pool, thousands of accounts share one
+    /// label, so one gauge would show whichever account wrote last; the pool
+    /// answers per-account expiry as a query instead.
+    pub(crate) fn without_expiry_gauge(mut self) -> Self {
+        self.expiry_gauge = false;
+        self
     }
 
     pub(crate) fn flight_started(&self) {
@@ -163,6 +185,9 @@ impl AccountMetrics {
     }
 
     pub(crate) fn token_expires(&self, unix_seconds: i64) {
+        if !self.expiry_gauge {
+            return;
+        }
         metrics::gauge!(TOKEN_EXPIRY, "account" => self.account.clone()).set(unix_seconds as f64);
     }
 }

@@ -10,17 +10,21 @@
 //! - [`capture`] records `tracing` output so tests can prove no secret is logged.
 //! - [`support`] holds the helpers every crate's tests share, and
 //!   [`ScriptedTransport`] answers token requests from a script, without HTTP.
+//! - [`FakeIssuer`] issues tokens to any number of [`FakeAccount`]s without
+//!   a network, and counts the requests in flight, for tests of many accounts.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod capture;
 pub mod conformance;
+mod fake_issuer;
 pub mod oidc_provider;
 mod scripted;
 mod server;
 pub mod support;
 
+pub use fake_issuer::{FAKE_TOKEN_URL, FakeAccount, FakeIssuer};
 pub use scripted::{Scripted, ScriptedTransport, SentForm};
 
 pub use server::{

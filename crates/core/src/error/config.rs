@@ -30,6 +30,12 @@ pub enum ConfigErrorKind {
     NotATokenEndpoint,
     /// The HTTP client could not be built.
     HttpClient,
+    /// An [`crate::AccountPool`] was given a second, different provider for
+    /// an account key it already holds.
+    AccountConflict,
+    /// An [`crate::AccountPool`] was asked for an account it does not hold
+    /// and has no factory to create.
+    UnknownAccount,
 }
 
 impl ConfigError {
@@ -66,6 +72,8 @@ impl fmt::Display for ConfigErrorKind {
             ConfigErrorKind::BindingMismatch => "stored account bound elsewhere",
             ConfigErrorKind::NotATokenEndpoint => "not a token endpoint",
             ConfigErrorKind::HttpClient => "HTTP client",
+            ConfigErrorKind::AccountConflict => "account added twice",
+            ConfigErrorKind::UnknownAccount => "unknown account",
         })
     }
 }

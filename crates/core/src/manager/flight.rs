@@ -151,6 +151,10 @@ impl Inner {
         if let Some(fresh) = self.fresh_in_memory() {
             return Ok(fresh);
         }
+        // In a pool, a flight first waits for one of the pool's permits and
+        // holds it until it lands, so a lease on the store is never held
+        // while the flight waits for its turn.
+        let _permit = self.request_permit().await?;
         let waiting = std::time::Instant::now();
         let held = HeldAccount::acquire(self.store.as_ref(), &self.key).await;
         self.metrics.lock_waited(waiting.elapsed(), held.is_ok());
@@ -178,7 +182,7 @@ impl Inner {
                 {
                     held_set
                 }
-                _ => Arc::new(self.policy.schedule(tokens.clone(), self.clock.as_ref())),
+                _ => Arc::new(self.schedule(tokens.clone())),
             };
             let (wall, monotonic) = (self.clock.now_unix_nanos(), self.clock.monotonic_nanos());
             if candidate.is_fresh(wall, monotonic) && !self.is_rejected(tokens.access_token()) {
@@ -210,7 +214,7 @@ impl Inner {
         }
         self.metrics
             .token_expires(fresh.expires_at().unix_timestamp());
-        let cached = Arc::new(self.policy.schedule(fresh, self.clock.as_ref()));
+        let cached = Arc::new(self.schedule(fresh));
         self.cache.publish(Some(Arc::clone(&cached)));
         *self.rejected.lock().unwrap_or_else(PoisonError::into_inner) = None;
         release(held).await;
@@ -299,9 +303,7 @@ impl Inner {
                 if let Err(e) = held.save(&without, now).await {
                     tracing::warn!(account = %self.key, error = %e, "could not drop the refused refresh token from the store");
                 }
-                self.cache.publish(Some(Arc::new(
-                    self.policy.schedule(without, self.clock.as_ref()),
-                )));
+                self.cache.publish(Some(Arc::new(self.schedule(without))));
                 if let Some(state) = error.refusal().and_then(|r| r.account_state()) {
                     tracing::warn!(account = %self.key, %state, "the refresh was refused for the state of the account; not signing in again");
                     return Err(error);
@@ -312,6 +314,17 @@ impl Inner {
             }
             Err(error) => Err(error),
         }
+    }
+
+    async fn request_permit(&self) -> Result<Option<tokio::sync::OwnedSemaphorePermit>, Error> {
+        let Some(permits) = &self.requests else {
+            return Ok(None);
+        };
+        Arc::clone(permits)
+            .acquire_owned()
+            .await
+            .map(Some)
+            .map_err(|_| Error::Internal("the pool's request permits were closed".into()))
     }
 
     fn fresh_in_memory(&self) -> Option<Arc<Cached>> {

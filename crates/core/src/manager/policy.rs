@@ -68,9 +68,9 @@ pub(crate) struct Cached {
 #[repr(align(128))]
 struct Stripe(AccessToken);
 
-/// How many copies of the access token a cached set keeps: one per core, up
-/// to 32.
-fn stripe_count() -> usize {
+/// How many copies of the access token a cached set keeps by default: one
+/// per core, up to 32.
+pub(crate) fn stripe_count() -> usize {
     static COUNT: OnceLock<usize> = OnceLock::new();
     *COUNT.get_or_init(|| {
         std::thread::available_parallelism()
@@ -87,7 +87,19 @@ thread_local! {
 }
 
 impl RefreshPolicy {
+    #[cfg(test)]
     pub(crate) fn schedule(&self, tokens: TokenSet, clock: &dyn Clock) -> Cached {
+        self.schedule_striped(tokens, clock, stripe_count())
+    }
+
+    /// The set's instants under this policy, with `stripes` copies of the
+    /// access token (see [`Cached::access_token`]).
+    pub(crate) fn schedule_striped(
+        &self,
+        tokens: TokenSet,
+        clock: &dyn Clock,
+        stripes: usize,
+    ) -> Cached {
         let lifetime = (tokens.expires_at() - tokens.issued_at()).max(time::Duration::ZERO);
         let share = |d: Duration, divisor: i32| -> time::Duration {
             time::Duration::try_from(d)
@@ -98,7 +110,7 @@ impl RefreshPolicy {
         let jitter = share(self.refresh_jitter, 4) * fastrand::f64();
         let refresh_at =
             (tokens.expires_at() - share(self.refresh_margin, 2) - jitter).min(usable_until);
-        Cached::new(tokens, refresh_at, usable_until, clock)
+        Cached::new(tokens, refresh_at, usable_until, clock, stripes)
     }
 
     pub(crate) fn cooldown(&self, consecutive_failures: u32) -> Duration {
@@ -116,8 +128,9 @@ impl Cached {
         refresh_at: OffsetDateTime,
         usable_until: OffsetDateTime,
         clock: &dyn Clock,
+        stripes: usize,
     ) -> Self {
-        let stripes = (0..stripe_count())
+        let stripes = (0..stripes.max(1))
             .map(|_| Stripe(tokens.access_token().deep_copy()))
             .collect();
         let (wall, monotonic) = (clock.now_unix_nanos(), clock.monotonic_nanos());
@@ -159,6 +172,7 @@ impl Cached {
             OffsetDateTime::UNIX_EPOCH,
             OffsetDateTime::UNIX_EPOCH,
             clock,
+            self.stripes.len(),
         )
     }
 }

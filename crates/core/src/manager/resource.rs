@@ -194,9 +194,7 @@ impl Inner {
         };
         let updated = current.with_refresh_token(Some(next), fresh.refresh_expires_at());
         let saved = held.save(&updated, self.clock.now()).await;
-        self.cache.publish(Some(Arc::new(
-            self.policy.schedule(updated, self.clock.as_ref()),
-        )));
+        self.cache.publish(Some(Arc::new(self.schedule(updated))));
         match saved {
             Ok(()) => Ok(fresh),
             Err(source) => {

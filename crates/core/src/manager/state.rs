@@ -19,6 +19,7 @@ use crate::provider::token_provider::TokenProvider;
 use crate::secret::{AccessToken, AccountKey};
 use crate::store::token_store::TokenStore;
 use crate::telemetry::AccountMetrics;
+use crate::token::token_set::TokenSet;
 
 pub(super) type FlightResult = Result<Arc<Cached>, Error>;
 pub(super) type Flight = Shared<BoxFuture<'static, FlightResult>>;
@@ -63,4 +64,19 @@ pub(crate) struct Inner {
     pub(super) metrics: AccountMetrics,
     /// The span of the flight that last landed, for spans that follow from it.
     pub(super) last_flight: Mutex<Option<tracing::span::Id>>,
+    /// A bound on token requests shared with other managers (an
+    /// [`crate::AccountPool`]'s): a flight holds one permit while it talks to
+    /// the server.
+    pub(super) requests: Option<Arc<tokio::sync::Semaphore>>,
+    /// How many copies of the access token a cached set keeps (see
+    /// `policy.rs`): one per core for a lone manager, one in a pool.
+    pub(super) stripes: usize,
+}
+
+impl Inner {
+    /// Schedules `tokens` under this manager's policy and clock.
+    pub(super) fn schedule(&self, tokens: TokenSet) -> Cached {
+        self.policy
+            .schedule_striped(tokens, self.clock.as_ref(), self.stripes)
+    }
 }

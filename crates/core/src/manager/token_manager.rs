@@ -58,14 +58,35 @@ impl TokenManager {
         provider: impl TokenProvider + 'static,
         store: impl TokenStore + 'static,
     ) -> TokenManagerBuilder {
+        Self::builder_shared(Arc::new(provider), Arc::new(store))
+    }
+
+    /// [`TokenManager::builder`] for a provider and store already shared.
+    pub(crate) fn builder_shared(
+        provider: Arc<dyn TokenProvider>,
+        store: Arc<dyn TokenStore>,
+    ) -> TokenManagerBuilder {
         TokenManagerBuilder {
-            provider: Arc::new(provider),
-            store: Arc::new(store),
+            provider,
+            store,
             clock: None,
             policy: RefreshPolicy::default(),
             metrics_label: None,
             dpop: None,
+            requests: None,
+            stripes: None,
         }
+    }
+
+    /// Whether this handle is the only one: no clone elsewhere and no
+    /// refresh flight running (a flight holds the manager's state).
+    pub(crate) fn is_unshared(&self) -> bool {
+        Arc::strong_count(&self.inner) == 1
+    }
+
+    /// When the token set in memory expires, if there is one.
+    pub(crate) fn cached_expiry(&self) -> Option<OffsetDateTime> {
+        self.inner.cache.load_full().map(|c| c.tokens.expires_at())
     }
 
     /// The account this manager serves.
@@ -97,6 +118,13 @@ impl TokenManager {
     #[inline]
     fn token_from_memory(&self) -> Option<AccessToken> {
         let (wall, monotonic) = self.inner.hot_clock.readings();
+        self.token_from_memory_at(wall, monotonic)
+    }
+
+    /// [`TokenManager::token_from_memory`] with the clock already read (an
+    /// [`crate::AccountPool`] reads it once for its own bookkeeping too).
+    #[inline]
+    pub(crate) fn token_from_memory_at(&self, wall: i64, monotonic: i64) -> Option<AccessToken> {
         let (token, fresh) = self.inner.cache.with(|cached| {
             let cached = cached?;
             if cached.is_fresh(wall, monotonic) {
@@ -211,11 +239,9 @@ impl TokenManager {
         self.inner
             .metrics
             .token_expires(tokens.expires_at().unix_timestamp());
-        self.inner.cache.publish(Some(Arc::new(
-            self.inner
-                .policy
-                .schedule(tokens, self.inner.clock.as_ref()),
-        )));
+        self.inner
+            .cache
+            .publish(Some(Arc::new(self.inner.schedule(tokens))));
         self.inner.forget_failure();
         drop(held);
         tracing::info!(account = %self.inner.key, "signed in");
@@ -298,6 +324,26 @@ impl Future for AccessTokenFuture<'_> {
     }
 }
 
+impl AccessTokenFuture<'_> {
+    /// A future already holding its token.
+    pub(crate) fn ready(token: AccessToken) -> Self {
+        AccessTokenFuture {
+            state: FutureState::Ready(Some(token)),
+        }
+    }
+}
+
+impl<'a> AccessTokenFuture<'a> {
+    /// A future that waits for `waiting`.
+    pub(crate) fn waiting(
+        waiting: impl Future<Output = Result<AccessToken, Error>> + Send + 'a,
+    ) -> Self {
+        AccessTokenFuture {
+            state: FutureState::Waiting(Box::pin(waiting)),
+        }
+    }
+}
+
 impl Inner {
     fn revoke(&self, cached: &Cached) {
         *self.rejected.lock().unwrap_or_else(PoisonError::into_inner) =
@@ -336,6 +382,8 @@ pub struct TokenManagerBuilder {
     pub(super) policy: RefreshPolicy,
     pub(super) metrics_label: Option<String>,
     pub(super) dpop: Option<DpopNonces>,
+    pub(super) requests: Option<Arc<tokio::sync::Semaphore>>,
+    pub(super) stripes: Option<usize>,
 }
 
 impl fmt::Debug for TokenManagerBuilder {
@@ -381,13 +429,27 @@ impl TokenManagerBuilder {
         self
     }
 
+    /// Makes the manager one of an [`crate::AccountPool`]'s: its token
+    /// requests share the pool's `permits`; its cached set keeps one copy
+    /// of the access token instead of one per core (thousands of accounts
+    /// trade the copies' contention-free reads for memory); and it records
+    /// no expiry gauge (every account of the pool shares one label).
+    pub(crate) fn pooled(mut self, permits: Arc<tokio::sync::Semaphore>) -> Self {
+        self.requests = Some(permits);
+        self.stripes = Some(1);
+        self
+    }
+
     /// Builds the manager. Nothing is fetched until the first call.
     pub fn build(self) -> TokenManager {
         let key = self.provider.account_key().clone();
-        let metrics = AccountMetrics::new(
+        let mut metrics = AccountMetrics::new(
             self.metrics_label
                 .unwrap_or_else(|| crate::telemetry::account_label(&key)),
         );
+        if self.requests.is_some() {
+            metrics = metrics.without_expiry_gauge();
+        }
         let (clock, hot_clock) = match self.clock {
             Some(clock) => (Arc::clone(&clock), HotClock::Other(clock)),
             None => (system_clock(), HotClock::System),
@@ -408,6 +470,10 @@ impl TokenManagerBuilder {
                 rejected: Mutex::new(None),
                 metrics,
                 last_flight: Mutex::new(None),
+                requests: self.requests,
+                stripes: self
+                    .stripes
+                    .unwrap_or_else(crate::manager::policy::stripe_count),
             }),
         }
     }
