@@ -133,6 +133,40 @@ async fn evict_idle_drops_only_the_accounts_unused_for_that_long() {
 }
 
 #[tokio::test]
+async fn two_pools_with_the_same_key_serve_each_its_own_account() {
+    let f = Fixture::new();
+    let other_issuer = FakeIssuer::default();
+    let first = f.pool();
+    let second = AccountPool::builder(MemoryStore::new())
+        .clock(Arc::new(f.clock.clone()))
+        .build();
+    first.add("tenant", f.issuer.account("alice")).unwrap();
+    second.add("tenant", other_issuer.account("bob")).unwrap();
+    for _ in 0..3 {
+        assert!(token(&first, "tenant").await.ends_with("-alice"));
+        assert!(token(&second, "tenant").await.ends_with("-bob"));
+    }
+}
+
+#[tokio::test]
+async fn a_key_removed_and_added_again_serves_the_new_account_at_once() {
+    let f = Fixture::new();
+    let pool = f.pool();
+    pool.add("tenant", f.issuer.account("alice")).unwrap();
+    for _ in 0..3 {
+        assert!(token(&pool, "tenant").await.ends_with("-alice"));
+    }
+    let _ = pool.remove("tenant").await.unwrap();
+    pool.add("tenant", f.issuer.account("bob")).unwrap();
+    assert!(token(&pool, "tenant").await.ends_with("-bob"));
+
+    assert!(pool.evict("tenant"));
+    pool.invalidate_token("tenant", &pool.access_token("tenant").await.unwrap());
+    let after = token(&pool, "tenant").await;
+    assert!(after.ends_with("-bob"), "{after}");
+}
+
+#[tokio::test]
 async fn an_account_whose_manager_a_caller_holds_is_not_evicted() {
     let f = Fixture::new();
     let pool = f.pool_of(1, 4);

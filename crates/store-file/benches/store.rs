@@ -1,5 +1,5 @@
 //! The file store: save (with its fsyncs), load, and the lock's acquire and
-//! release; and 8 processes sharing a store at expiry, which must make one
+//! release, alone and with 10,000 other accounts in the directory; and 8 processes sharing a store at expiry, which must make one
 //! refresh between them.
 //!
 //! The processes are this bench binary started again with a role in the
@@ -40,7 +40,22 @@ fn key() -> AccountKey {
     AccountKey::new("bench:alice")
 }
 
+/// How many accounts the store holds in the "at scale" group: a service
+/// with a token per customer.
+const ACCOUNTS_PRESENT: usize = 10_000;
+
 fn store_operations(c: &mut Criterion) {
+    operations_with(c, "file store", 0);
+    operations_with(
+        c,
+        &format!("file store, {ACCOUNTS_PRESENT} accounts present"),
+        ACCOUNTS_PRESENT,
+    );
+}
+
+/// Save, load and lock for one account, with `others` more accounts in the
+/// same directory.
+fn operations_with(c: &mut Criterion, group_name: &str, others: usize) {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -48,13 +63,23 @@ fn store_operations(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("dir");
     let store = FileStore::open(dir.path()).expect("store");
     let tokens = set("a");
-    runtime
-        .block_on(save(&store, &key(), &tokens))
-        .expect("save");
+    runtime.block_on(async {
+        save(&store, &key(), &tokens).await.expect("save");
+        for i in 0..others {
+            let other = AccountKey::new(format!("bench:tenant-{i}"));
+            save(&store, &other, &set(&format!("tenant-{i}")))
+                .await
+                .expect("save another account");
+        }
+    });
+    if others > 0 {
+        let files = std::fs::read_dir(dir.path()).expect("dir").count();
+        assert!(files > others, "{files} files for {others} accounts");
+    }
 
     // Saves and loads are measured under one held lock, as the manager
     // makes them; taking the lock is measured on its own.
-    let mut group = c.benchmark_group("file store");
+    let mut group = c.benchmark_group(group_name);
     group.bench_function("save (write, fsync, rename, fsync dir)", |b| {
         b.to_async(&runtime).iter_custom(|iters| {
             let (store, tokens) = (&store, &tokens);

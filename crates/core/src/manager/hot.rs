@@ -21,6 +21,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use arc_swap::ArcSwapOption;
 
 use crate::manager::policy::Cached;
+use crate::secret::AccessToken;
 
 /// How many managers one thread keeps copies for.
 const ENTRIES: usize = 4;
@@ -99,6 +100,19 @@ impl HotCache {
         }
     }
 
+    /// The access token when the cached set is fresh at these clock
+    /// readings: the hot path of a caller that needs nothing else (an
+    /// [`crate::AccountPool`]'s memo). A set in its early-refresh window is
+    /// `None` here: the manager itself must start the refresh.
+    #[inline]
+    pub(crate) fn fresh_token(&self, wall: i64, monotonic: i64) -> Option<AccessToken> {
+        self.with(|cached| {
+            cached
+                .filter(|c| c.is_fresh(wall, monotonic))
+                .map(Cached::access_token)
+        })
+    }
+
     /// Takes this manager's current set into the thread's entries: the slot
     /// this manager had, or the next one round-robin. Returns the slot.
     #[cold]
@@ -127,7 +141,6 @@ mod tests {
     use super::*;
     use crate::clock::SystemClock;
     use crate::manager::policy::RefreshPolicy;
-    use crate::secret::AccessToken;
     use crate::token::token_set::TokenSet;
 
     fn cached(access: &str) -> Arc<Cached> {

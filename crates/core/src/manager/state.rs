@@ -55,7 +55,9 @@ pub(crate) struct Inner {
     /// DPoP-bound (RFC 9449).
     pub(super) dpop: Option<DpopNonces>,
     pub(super) policy: RefreshPolicy,
-    pub(super) cache: HotCache,
+    /// Shared with an [`crate::AccountPool`]'s per-thread memo, which reads
+    /// it without going through the manager.
+    pub(super) cache: Arc<HotCache>,
     pub(super) flight: Mutex<FlightSlot>,
     pub(super) failure: Mutex<Option<RememberedFailure>>,
     /// The access token a caller reported as rejected: never handed out again,

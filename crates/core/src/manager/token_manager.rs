@@ -84,6 +84,11 @@ impl TokenManager {
         Arc::strong_count(&self.inner) == 1
     }
 
+    /// The manager's cache, for a pool's per-thread memo of recent accounts.
+    pub(crate) fn hot_cache(&self) -> Arc<HotCache> {
+        Arc::clone(&self.inner.cache)
+    }
+
     /// When the token set in memory expires, if there is one.
     pub(crate) fn cached_expiry(&self) -> Option<OffsetDateTime> {
         self.inner.cache.load_full().map(|c| c.tokens.expires_at())
@@ -464,7 +469,7 @@ impl TokenManagerBuilder {
                 clock,
                 hot_clock,
                 policy: self.policy,
-                cache: HotCache::new(),
+                cache: Arc::new(HotCache::new()),
                 flight: Mutex::new(FlightSlot::default()),
                 failure: Mutex::new(None),
                 rejected: Mutex::new(None),

@@ -11,6 +11,7 @@ use crate::error::Error;
 use crate::error::config::{ConfigError, ConfigErrorKind};
 use crate::manager::{AccessTokenFuture, RefreshPolicy, TokenManager};
 use crate::pool::builder::{AccountPoolBuilder, ProviderFactory};
+use crate::pool::memo::{self, Sighting};
 use crate::pool::table::{Table, entry};
 use crate::provider::token_provider::TokenProvider;
 use crate::revocation::SignOut;
@@ -49,6 +50,8 @@ pub struct AccountPool {
 }
 
 struct PoolInner {
+    /// Tells this pool's accounts from others' in the per-thread memos.
+    id: u64,
     table: Table,
     store: Arc<dyn TokenStore>,
     clock: Option<Arc<dyn Clock>>,
@@ -95,6 +98,7 @@ impl AccountPool {
         };
         AccountPool {
             inner: Arc::new(PoolInner {
+                id: memo::new_pool_id(),
                 table: Table::new(builder.shards),
                 store: builder.store,
                 clock: builder.clock,
@@ -164,14 +168,27 @@ impl AccountPool {
     /// [`ConfigErrorKind::UnknownAccount`].
     #[inline]
     pub fn access_token(&self, key: &str) -> AccessTokenFuture<'static> {
-        let (wall, monotonic) = self.inner.hot_clock.readings();
-        let in_memory = self.inner.table.read(key, |entry| {
+        let inner = &*self.inner;
+        let (wall, monotonic) = inner.hot_clock.readings();
+        let hash = inner.table.hash(key);
+        let generation = inner.table.generation(hash);
+        if let Some(token) = memo::fresh_token(inner.id, hash, key, generation, wall, monotonic) {
+            return AccessTokenFuture::ready(token);
+        }
+        let in_memory = inner.table.read_hashed(hash, key, |entry, generation| {
             let entry = entry?;
             entry.touch(monotonic);
-            entry
-                .manager
-                .as_ref()?
-                .token_from_memory_at(wall, monotonic)
+            let manager = entry.manager.as_ref()?;
+            let token = manager.token_from_memory_at(wall, monotonic)?;
+            memo::remember(Sighting {
+                pool: inner.id,
+                hash,
+                generation,
+                key: &entry.key,
+                manager,
+                last_used: &entry.last_used,
+            });
+            Some(token)
         });
         match in_memory {
             Some(token) => AccessTokenFuture::ready(token),

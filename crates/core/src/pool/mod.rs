@@ -41,12 +41,16 @@
 //!   `docs/performance.md`): a pooled manager keeps one copy of its access
 //!   token, where a lone manager keeps one per core.
 //!
-//! The hot path, [`AccountPool::access_token`] with a fresh token, reads one
-//! shard of the pool's table under a read lock and then takes the manager's
-//! own hot path; it allocates nothing.
+//! The hot path, [`AccountPool::access_token`] with a fresh token, hashes
+//! the key and finds the account in a per-thread memo of the accounts the
+//! thread served last, checked against its shard's count of writes (one
+//! atomic load); it then takes the manager's own hot path. It writes
+//! nothing shared and allocates nothing. An account the thread has not
+//! served lately is read from one shard of the table under a read lock.
 
 pub(crate) mod account_pool;
 pub(crate) mod builder;
+pub(crate) mod memo;
 pub(crate) mod table;
 
 pub use account_pool::AccountPool;
