@@ -438,3 +438,76 @@ async fn a_malformed_success_does_not_leak_the_tokens_it_held() {
         assert_error_has_no_secrets(&error, &["leaky-at-1234567", "leaky-rt-7654321"]);
     }
 }
+
+#[tokio::test]
+async fn an_application_not_enabled_is_an_administrators_state_not_a_persons() {
+    for (code, status, words) in [
+        ("unauthorized_client", 400, "Client disabled"),
+        (
+            "invalid_client",
+            401,
+            "The application is not enabled for this account",
+        ),
+        (
+            "access_denied",
+            403,
+            "Application is not subscribed to this API",
+        ),
+    ] {
+        let (result, sent) = answer(vec![Scripted::json(
+            status,
+            json!({"error": code, "error_description": words}),
+        )])
+        .await;
+        let error = result.unwrap_err();
+        let refusal = error.refusal().expect("a refusal");
+        assert_eq!(
+            refusal.account_state(),
+            Some(authkit_core::AccountState::ApplicationNotEnabled),
+            "{code}: {words}"
+        );
+        assert!(refusal.account_state().unwrap().needs_an_administrator());
+        assert_eq!(sent, 1, "not retried");
+    }
+    // A wrong client secret is not the application's state.
+    let (result, _) = answer(vec![Scripted::json(
+        401,
+        json!({"error": "invalid_client", "error_description": "Invalid client credentials"}),
+    )])
+    .await;
+    assert_eq!(result.unwrap_err().refusal().unwrap().account_state(), None);
+}
+
+#[test]
+fn a_classifier_recodes_a_refusal_in_one_line_and_keeps_its_marks() {
+    // A server that answers a wrong account id with `invalid_request`.
+    let refusal = authkit_core::Refusal::new(GrantKind::Password, ErrorCode::InvalidRequest, 400)
+        .with_description("Unknown account id");
+    let recoded = refusal.clone().with_code(ErrorCode::InvalidGrant);
+    assert_eq!(recoded.code(), &ErrorCode::InvalidGrant);
+    assert_eq!(recoded.description(), Some("Unknown account id"));
+    assert_eq!(recoded.status(), 400);
+    assert!(!recoded.is_refresh_token_dead(), "a password grant");
+
+    // A refresh re-coded as invalid_grant: its refresh token is dead, and
+    // its words are read for the account's state.
+    let refresh =
+        authkit_core::Refusal::new(GrantKind::RefreshToken, ErrorCode::InvalidRequest, 400)
+            .with_description("User is disabled");
+    assert!(!refresh.is_refresh_token_dead());
+    let recoded = refresh.with_code(ErrorCode::InvalidGrant);
+    assert!(recoded.is_refresh_token_dead());
+    assert_eq!(
+        recoded.account_state(),
+        Some(authkit_core::AccountState::Disabled)
+    );
+
+    // A mark made before is kept.
+    let marked = authkit_core::Refusal::new(GrantKind::Password, ErrorCode::InvalidRequest, 400)
+        .with_account_state(authkit_core::AccountState::Locked)
+        .with_code(ErrorCode::InvalidGrant);
+    assert_eq!(
+        marked.account_state(),
+        Some(authkit_core::AccountState::Locked)
+    );
+}

@@ -23,6 +23,23 @@ pub enum AccountState {
     /// password, set up a second factor): a person must sign in once through
     /// the browser.
     NotFullySetUp,
+    /// The application (the OAuth client) is disabled, or not enabled for
+    /// this account or its organisation: an administrator must act. Unlike
+    /// the states above, nothing the account's owner does (a sign-in in
+    /// the browser, a new password) gets past it.
+    ApplicationNotEnabled,
+}
+
+impl AccountState {
+    /// Whether the account's owner can get past this state (by waiting
+    /// out a lockout or signing in once in the browser), or only an
+    /// administrator can.
+    pub fn needs_an_administrator(&self) -> bool {
+        matches!(
+            self,
+            AccountState::Disabled | AccountState::ApplicationNotEnabled
+        )
+    }
 }
 
 impl fmt::Display for AccountState {
@@ -31,6 +48,9 @@ impl fmt::Display for AccountState {
             AccountState::Locked => "the account is locked",
             AccountState::Disabled => "the account is disabled",
             AccountState::NotFullySetUp => "the account is not fully set up",
+            AccountState::ApplicationNotEnabled => {
+                "the application is not enabled for this account (an administrator must enable it)"
+            }
         })
     }
 }
@@ -63,16 +83,37 @@ const DISABLED: &[&str] = &[
     "inactive user",
 ];
 
+/// Words with which servers refuse a request because the application
+/// itself may not be used: a client an administrator disabled, or an API
+/// product or app not enabled for the account's organisation (API managers
+/// such as WSO2 and Apigee, and Keycloak's "Client disabled").
+const APPLICATION_NOT_ENABLED: &[&str] = &[
+    "client disabled",
+    "client is disabled",
+    "client not enabled",
+    "client is not enabled",
+    "application is disabled",
+    "application disabled",
+    "application is not enabled",
+    "application not enabled",
+    "app is disabled",
+    "app is not enabled",
+    "not enabled for this account",
+    "not subscribed to",
+];
+
 /// Words with which servers refuse a request because the account has
 /// required actions pending (Keycloak: "Account is not fully set up").
 const NOT_FULLY_SET_UP: &[&str] = &["not fully set up"];
 
 impl AccountState {
     /// The state the server's words report, given a test of whether they
-    /// mention any of some phrases (ignoring case); locked is checked
-    /// first, because "temporarily disabled" means locked.
+    /// mention any of some phrases (ignoring case); the application's state
+    /// is checked first (it is no person's account), then locked, because
+    /// "temporarily disabled" means locked.
     pub(crate) fn stated(mentions: impl Fn(&[&str]) -> bool) -> Option<AccountState> {
         [
+            (APPLICATION_NOT_ENABLED, AccountState::ApplicationNotEnabled),
             (LOCKED, AccountState::Locked),
             (DISABLED, AccountState::Disabled),
             (NOT_FULLY_SET_UP, AccountState::NotFullySetUp),
@@ -117,6 +158,32 @@ mod tests {
         assert_eq!(
             stated_in("The user is inactive"),
             Some(AccountState::Disabled)
+        );
+    }
+
+    #[test]
+    fn an_application_not_enabled_is_told_from_a_persons_account() {
+        for words in [
+            "Client disabled",
+            "The application is not enabled for this account",
+            "App is disabled by the administrator",
+            "Application is not subscribed to this API",
+        ] {
+            assert_eq!(
+                stated_in(words),
+                Some(AccountState::ApplicationNotEnabled),
+                "{words}"
+            );
+        }
+        assert_eq!(stated_in("User disabled"), Some(AccountState::Disabled));
+        assert!(AccountState::ApplicationNotEnabled.needs_an_administrator());
+        assert!(AccountState::Disabled.needs_an_administrator());
+        assert!(!AccountState::Locked.needs_an_administrator());
+        assert!(!AccountState::NotFullySetUp.needs_an_administrator());
+        assert!(
+            AccountState::ApplicationNotEnabled
+                .to_string()
+                .contains("administrator")
         );
     }
 

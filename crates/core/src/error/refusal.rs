@@ -161,8 +161,10 @@ impl Refusal {
     /// like a token.
     ///
     /// An `invalid_grant` whose words say the account is locked, disabled
-    /// or not fully set up is marked with that [`AccountState`], whichever
-    /// server sent it, so the manager stops instead of answering a refused
+    /// or not fully set up, or an `invalid_grant`, `invalid_client`,
+    /// `unauthorized_client` or `access_denied` whose words say the
+    /// application is not enabled, is marked with that [`AccountState`],
+    /// whichever server sent it, so the manager stops instead of answering a refused
     /// refresh with the stored password (another attempt at a locked
     /// account only extends the lockout). Adapters refine the mark for
     /// their server's own words.
@@ -190,10 +192,50 @@ impl Refusal {
         refusal.description = description.map(|d| scrub(&d, 300));
         refusal.uri = text("error_uri").map(|u| scrub(&u, 300));
         refusal.fields = Arc::new(fields);
-        if refusal.code == ErrorCode::InvalidGrant {
-            refusal.account_state = AccountState::stated(|phrases| refusal.mentions(phrases));
-        }
+        let stated = AccountState::stated(|phrases| refusal.mentions(phrases));
+        refusal.account_state = match refusal.code {
+            ErrorCode::InvalidGrant => stated,
+            // A disabled or unsubscribed application is refused as the
+            // client it is, or as access denied.
+            ErrorCode::InvalidClient | ErrorCode::UnauthorizedClient | ErrorCode::AccessDenied => {
+                stated.filter(|state| *state == AccountState::ApplicationNotEnabled)
+            }
+            _ => None,
+        };
         refusal
+    }
+
+    /// The same refusal under another code: for a classifier whose server
+    /// answers with the wrong one (a wrong credential as `invalid_request`,
+    /// say), so that everything that decides on the code (retries, the
+    /// dead-refresh-token rule, the command's exit status) sees the right
+    /// one. Marks made before are kept; a refresh re-coded as
+    /// `invalid_grant` counts as a dead refresh token, as [`Refusal::new`]
+    /// says, and its words are read for the account's state.
+    ///
+    /// ```
+    /// # use authkit_core::{ErrorCode, Refusal};
+    /// # use authkit_core::grant::GrantKind;
+    /// let refusal = Refusal::new(GrantKind::Password, ErrorCode::InvalidRequest, 400)
+    ///     .with_description("bad account id or key");
+    /// let refusal = if refusal.mentions(&["bad account id"]) {
+    ///     refusal.with_code(ErrorCode::InvalidGrant)
+    /// } else {
+    ///     refusal
+    /// };
+    /// assert_eq!(*refusal.code(), ErrorCode::InvalidGrant);
+    /// ```
+    pub fn with_code(mut self, code: ErrorCode) -> Self {
+        if code == ErrorCode::InvalidGrant {
+            if self.grant == GrantKind::RefreshToken {
+                self.refresh_token_dead = true;
+            }
+            if self.account_state.is_none() {
+                self.account_state = AccountState::stated(|phrases| self.mentions(phrases));
+            }
+        }
+        self.code = code;
+        self
     }
 
     /// The same refusal with a description (scrubbed).
