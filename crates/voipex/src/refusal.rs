@@ -7,6 +7,7 @@
 //! to many servers); [`classify`] adds what only Keycloak says (the ways a
 //! refresh token dies), and [`VoipexRefusal`] names the kind for people.
 
+use authkit_core::error::{RefusalRule, classify_refusal};
 use authkit_core::grant::GrantKind;
 use authkit_core::{AccountState, Error, ErrorCode, Refusal};
 
@@ -64,23 +65,33 @@ pub(crate) fn classify(refusal: Refusal) -> Refusal {
     }
 }
 
+/// Keycloak's refusals, read top to bottom: the account's state first,
+/// then a dead refresh token (whatever code it came with), then the client,
+/// then the credentials.
+const RULES: &[RefusalRule<VoipexRefusal>] = &[
+    RefusalRule::state(AccountState::Disabled, VoipexRefusal::AccountDisabled),
+    RefusalRule::state(AccountState::Locked, VoipexRefusal::AccountLocked),
+    RefusalRule::state(
+        AccountState::NotFullySetUp,
+        VoipexRefusal::AccountNotFullySetUp,
+    ),
+    RefusalRule::dead_refresh_token(VoipexRefusal::RefreshTokenDead),
+    RefusalRule::code(ErrorCode::InvalidClient, VoipexRefusal::ClientNotAllowed),
+    RefusalRule::code(
+        ErrorCode::UnauthorizedClient,
+        VoipexRefusal::ClientNotAllowed,
+    ),
+    RefusalRule::code(ErrorCode::InvalidGrant, VoipexRefusal::InvalidCredentials),
+];
+
 impl VoipexRefusal {
     /// Classifies an error from a Voipex request; `None` when it is not a
     /// refusal (a network failure, say).
     pub fn of(error: &Error) -> Option<Self> {
-        let refusal = error.refusal()?;
-        Some(match (refusal.account_state(), refusal.code()) {
-            (Some(AccountState::Disabled), _) => VoipexRefusal::AccountDisabled,
-            (Some(AccountState::Locked), _) => VoipexRefusal::AccountLocked,
-            (Some(AccountState::NotFullySetUp), _) => VoipexRefusal::AccountNotFullySetUp,
-            (_, ErrorCode::InvalidClient | ErrorCode::UnauthorizedClient)
-                if !refusal.is_refresh_token_dead() =>
-            {
-                VoipexRefusal::ClientNotAllowed
-            }
-            _ if refusal.is_refresh_token_dead() => VoipexRefusal::RefreshTokenDead,
-            (_, ErrorCode::InvalidGrant) => VoipexRefusal::InvalidCredentials,
-            _ => VoipexRefusal::Other,
-        })
+        Some(classify_refusal(
+            error.refusal()?,
+            RULES,
+            VoipexRefusal::Other,
+        ))
     }
 }

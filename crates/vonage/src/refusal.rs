@@ -5,6 +5,7 @@
 //! account carries WSO2's error code 17003 there, and an unknown grant type
 //! comes back as `invalid_request`, not `unsupported_grant_type`.
 
+use authkit_core::error::{RefusalRule, classify_refusal};
 use authkit_core::grant::GrantKind;
 use authkit_core::{AccountState, Error, ErrorCode, Refusal};
 
@@ -45,27 +46,45 @@ pub enum VonageRefusal {
     Other,
 }
 
+/// The API manager's refusals, read top to bottom.
+const RULES: &[RefusalRule<VonageRefusal>] = &[
+    RefusalRule::state(AccountState::Locked, VonageRefusal::AccountLocked),
+    RefusalRule::code(ErrorCode::InvalidClient, VonageRefusal::InvalidClient),
+    RefusalRule::dead_refresh_token(VonageRefusal::RefreshTokenDead),
+    RefusalRule::code_for(
+        ErrorCode::InvalidGrant,
+        GrantKind::AuthorizationCode,
+        VonageRefusal::InvalidCode,
+    ),
+    RefusalRule::code_for(
+        ErrorCode::InvalidGrant,
+        GrantKind::Password,
+        VonageRefusal::InvalidCredentials,
+    ),
+    RefusalRule::code(
+        ErrorCode::UnsupportedGrantType,
+        VonageRefusal::UnsupportedGrant,
+    ),
+    RefusalRule::code(
+        ErrorCode::UnauthorizedClient,
+        VonageRefusal::UnsupportedGrant,
+    ),
+    // An unknown grant type comes back as `invalid_request`.
+    RefusalRule::words(
+        Some(ErrorCode::InvalidRequest),
+        &["grant"],
+        VonageRefusal::UnsupportedGrant,
+    ),
+];
+
 impl VonageRefusal {
     /// Classifies an error from a Vonage request; `None` when it is not a
     /// refusal (a network failure, say).
     pub fn of(error: &Error) -> Option<Self> {
-        let refusal = error.refusal()?;
-        let description = refusal.description().unwrap_or("").to_ascii_lowercase();
-        Some(match (refusal.code(), refusal.grant()) {
-            _ if refusal.account_state() == Some(AccountState::Locked) => {
-                VonageRefusal::AccountLocked
-            }
-            (ErrorCode::InvalidClient, _) => VonageRefusal::InvalidClient,
-            _ if refusal.is_refresh_token_dead() => VonageRefusal::RefreshTokenDead,
-            (ErrorCode::InvalidGrant, GrantKind::AuthorizationCode) => VonageRefusal::InvalidCode,
-            (ErrorCode::InvalidGrant, GrantKind::Password) => VonageRefusal::InvalidCredentials,
-            (ErrorCode::UnsupportedGrantType | ErrorCode::UnauthorizedClient, _) => {
-                VonageRefusal::UnsupportedGrant
-            }
-            (ErrorCode::InvalidRequest, _) if description.contains("grant") => {
-                VonageRefusal::UnsupportedGrant
-            }
-            _ => VonageRefusal::Other,
-        })
+        Some(classify_refusal(
+            error.refusal()?,
+            RULES,
+            VonageRefusal::Other,
+        ))
     }
 }

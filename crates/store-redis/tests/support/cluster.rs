@@ -245,13 +245,20 @@ impl RedisCluster {
                 .all(|node| {
                     let info = cli(node.port, &["CLUSTER", "INFO"]);
                     let replication = cli(node.port, &["INFO", "replication"]);
-                    // A primary counts once its replica is attached: a
-                    // restarted old primary briefly says `role:master` before
-                    // it learns it was replaced.
-                    info.contains("cluster_state:ok")
-                        && ((replication.contains("role:master")
-                            && !replication.contains("connected_slaves:0"))
-                            || replication.contains("master_link_status:up"))
+                    // A primary counts once its replica is attached and has
+                    // finished its first sync (`state=online`; until then
+                    // WAIT does not count it): a restarted old primary
+                    // briefly says `role:master` before it learns it was
+                    // replaced. A replica counts once its link is up and no
+                    // sync is in progress.
+                    let primary_ready = replication.contains("role:master")
+                        && !replication.contains("connected_slaves:0")
+                        && replication.contains("state=online")
+                        && !replication.contains("state=wait_bgsave")
+                        && !replication.contains("state=send_bulk");
+                    let replica_ready = replication.contains("master_link_status:up")
+                        && !replication.contains("master_sync_in_progress:1");
+                    info.contains("cluster_state:ok") && (primary_ready || replica_ready)
                 });
             if healthy {
                 return;
