@@ -79,6 +79,27 @@ impl Clock for SystemClock {
     }
 }
 
+/// A span of time in either crate's spelling: `std::time::Duration` (what
+/// the test kit, timeouts and [`crate::manager::RefreshPolicy`] take) or
+/// `time::Duration` (what token lifetimes are computed in; it may be
+/// negative). [`ManualClock::advance`] takes both, so a test needs one.
+pub trait TimeSpan {
+    /// The span in nanoseconds, negative for a span backwards.
+    fn signed_nanoseconds(&self) -> i128;
+}
+
+impl TimeSpan for std::time::Duration {
+    fn signed_nanoseconds(&self) -> i128 {
+        i128::try_from(self.as_nanos()).unwrap_or(i128::MAX)
+    }
+}
+
+impl TimeSpan for Duration {
+    fn signed_nanoseconds(&self) -> i128 {
+        self.whole_nanoseconds()
+    }
+}
+
 /// A clock that stands still until told to move; cloning shares it.
 ///
 /// [`ManualClock::advance`] moves time forward (both the wall clock and the
@@ -105,9 +126,21 @@ impl ManualClock {
     }
 
     /// Lets time pass: moves the wall clock and the monotonic clock forward
-    /// (a negative duration moves only the wall clock back).
-    pub fn advance(&self, by: Duration) {
-        let nanos = i64::try_from(by.whole_nanoseconds()).unwrap_or(i64::MAX);
+    /// (a negative duration moves only the wall clock back). Takes either
+    /// crate's duration (see [`TimeSpan`]), so a test passes the same
+    /// `std::time::Duration` it gives the test kit's servers.
+    ///
+    /// ```
+    /// use authkit_core::clock::{Clock, ManualClock};
+    ///
+    /// let clock = ManualClock::starting_now();
+    /// let start = clock.now();
+    /// clock.advance(std::time::Duration::from_secs(60));
+    /// clock.advance(time::Duration::minutes(1));
+    /// assert_eq!(clock.now() - start, time::Duration::minutes(2));
+    /// ```
+    pub fn advance(&self, by: impl TimeSpan) {
+        let nanos = i64::try_from(by.signed_nanoseconds()).unwrap_or(i64::MAX);
         self.unix_nanos.fetch_add(nanos, Ordering::SeqCst);
         if nanos > 0 {
             self.monotonic.fetch_add(nanos, Ordering::SeqCst);

@@ -157,8 +157,9 @@ impl TokenManager {
         })
     }
 
-    /// The whole current token set (for status displays), after making sure
-    /// it is valid.
+    /// The whole current token set, after making sure it is valid: for
+    /// status displays, and for a provider's own response fields, which
+    /// [`TokenSet::extra`] keeps as sent.
     pub async fn token_set(&self) -> Result<TokenSet, Error> {
         self.access_token().await?;
         self.inner

@@ -242,7 +242,20 @@ impl TokenSet {
         self
     }
 
-    /// Every response field this model has no place for, as sent.
+    /// Every response field this model has no place for, as sent: a
+    /// provider's own fields (Keycloak's `session_state`, an API manager's
+    /// account id). A program reads them through the manager with
+    /// [`crate::TokenManager::token_set`], which returns the current valid
+    /// set:
+    ///
+    /// ```no_run
+    /// # async fn run(manager: authkit_core::TokenManager) -> Result<(), authkit_core::Error> {
+    /// let set = manager.token_set().await?;
+    /// let session = set.extra().get("session_state").and_then(|v| v.as_str());
+    /// # let _ = session;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn extra(&self) -> &BTreeMap<String, serde_json::Value> {
         &self.extra
     }
