@@ -74,7 +74,6 @@ impl TokenManager {
             metrics_label: None,
             dpop: None,
             requests: None,
-            stripes: None,
         }
     }
 
@@ -110,11 +109,9 @@ impl TokenManager {
         // A ready future when the token is in memory; the waiting one (large,
         // and rare) only when it is not, behind a box so the common case
         // neither builds nor moves it.
-        AccessTokenFuture {
-            state: match self.token_from_memory() {
-                Some(token) => FutureState::Ready(Some(token)),
-                None => FutureState::Waiting(Box::pin(self.inner.wait_for_tokens())),
-            },
+        match self.token_from_memory() {
+            Some(token) => AccessTokenFuture::ready(token),
+            None => AccessTokenFuture::waiting(self.inner.wait_for_tokens()),
         }
     }
 
@@ -330,16 +327,15 @@ impl Future for AccessTokenFuture<'_> {
     }
 }
 
-impl AccessTokenFuture<'_> {
+impl<'a> AccessTokenFuture<'a> {
     /// A future already holding its token.
+    #[inline]
     pub(crate) fn ready(token: AccessToken) -> Self {
         AccessTokenFuture {
             state: FutureState::Ready(Some(token)),
         }
     }
-}
 
-impl<'a> AccessTokenFuture<'a> {
     /// A future that waits for `waiting`.
     pub(crate) fn waiting(
         waiting: impl Future<Output = Result<AccessToken, Error>> + Send + 'a,
@@ -389,7 +385,6 @@ pub struct TokenManagerBuilder {
     pub(super) metrics_label: Option<String>,
     pub(super) dpop: Option<DpopNonces>,
     pub(super) requests: Option<Arc<tokio::sync::Semaphore>>,
-    pub(super) stripes: Option<usize>,
 }
 
 impl fmt::Debug for TokenManagerBuilder {
@@ -442,18 +437,18 @@ impl TokenManagerBuilder {
     /// no expiry gauge (every account of the pool shares one label).
     pub(crate) fn pooled(mut self, permits: Arc<tokio::sync::Semaphore>) -> Self {
         self.requests = Some(permits);
-        self.stripes = Some(1);
         self
     }
 
     /// Builds the manager. Nothing is fetched until the first call.
     pub fn build(self) -> TokenManager {
         let key = self.provider.account_key().clone();
+        let pooled = self.requests.is_some();
         let mut metrics = AccountMetrics::new(
             self.metrics_label
                 .unwrap_or_else(|| crate::telemetry::account_label(&key)),
         );
-        if self.requests.is_some() {
+        if pooled {
             metrics = metrics.without_expiry_gauge();
         }
         let (clock, hot_clock) = match self.clock {
@@ -477,9 +472,11 @@ impl TokenManagerBuilder {
                 metrics,
                 last_flight: Mutex::new(None),
                 requests: self.requests,
-                stripes: self
-                    .stripes
-                    .unwrap_or_else(crate::manager::policy::stripe_count),
+                stripes: if pooled {
+                    1
+                } else {
+                    crate::manager::policy::stripe_count()
+                },
             }),
         }
     }

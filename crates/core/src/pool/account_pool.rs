@@ -242,12 +242,11 @@ impl AccountPool {
         let taken = self.inner.table.update(key, Option::take);
         let entry = match taken {
             Some(entry) => entry,
-            None => entry(
-                AccountKey::new(key),
-                self.inner.factory_provider(&AccountKey::new(key))?,
-                true,
-                self.monotonic_now(),
-            ),
+            None => {
+                let key = AccountKey::new(key);
+                let provider = self.inner.factory_provider(&key)?;
+                entry(key, provider, true, self.monotonic_now())
+            }
         };
         let manager = match &entry.manager {
             Some(manager) => manager.clone(),
@@ -272,10 +271,8 @@ impl AccountPool {
     pub fn evict(&self, key: &str) -> bool {
         self.inner.table.update(key, |slot| match slot {
             Some(entry) if entry.manager.is_some() && entry.is_idle() => {
-                if entry.from_factory {
+                if !entry.evict() {
                     *slot = None;
-                } else {
-                    entry.manager = None;
                 }
                 true
             }
@@ -296,8 +293,7 @@ impl AccountPool {
                 return true;
             }
             evicted += 1;
-            entry.manager = None;
-            !entry.from_factory
+            entry.evict()
         });
         evicted
     }

@@ -76,6 +76,14 @@ impl Entry {
         self.last_used.second()
     }
 
+    /// Drops the manager from memory; returns whether the entry itself
+    /// stays (an entry the factory made is dropped whole, since the factory
+    /// can make it again).
+    pub(crate) fn evict(&mut self) -> bool {
+        self.manager = None;
+        !self.from_factory
+    }
+
     /// Whether nobody but the table holds its manager: no caller holds a
     /// clone and no refresh flight is running (a flight holds the manager's
     /// state until it lands).
