@@ -306,6 +306,7 @@ async fn failover_run(wait_for_replicas: bool) -> Option<FailoverRun> {
             tokio::task::block_in_place(|| {
                 cluster.restart(primary);
                 cluster.wait_until_healthy(Duration::from_secs(30));
+                cluster.wait_until_replicated(&tokens_key, Duration::from_secs(30));
             });
         } else {
             for caller in callers {
@@ -419,6 +420,7 @@ async fn a_write_the_replicas_did_not_confirm_is_reported_not_pretended() {
 
     cluster.resume(replica);
     cluster.wait_until_healthy(Duration::from_secs(10));
+    cluster.wait_until_replicated(&strict.tokens_key(&key()), Duration::from_secs(10));
     save(&strict, &key(), &set("again")).await.unwrap();
     assert_eq!(strict.unconfirmed_writes(), 1, "confirmed again");
 }
@@ -457,6 +459,7 @@ async fn a_manager_spends_no_refresh_token_on_a_lease_no_replica_confirmed() {
     );
     cluster.resume(replica);
     cluster.wait_until_healthy(Duration::from_secs(10));
+    cluster.wait_until_replicated(&tokens_key, Duration::from_secs(10));
     // The manager remembers a failure for a second before trying again.
     server.clock().advance(time::Duration::seconds(2));
     let after = manager.access_token().await.unwrap();

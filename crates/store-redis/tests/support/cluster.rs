@@ -271,6 +271,30 @@ impl RedisCluster {
         }
     }
 
+    /// Waits until a write to `key`'s slot is confirmed by a replica: a
+    /// probe key in the same slot is written and `WAIT 1` asked on the same
+    /// connection, until one replica acknowledges it. Health in `INFO` says
+    /// a replica is attached; this says it acknowledges, which is what a
+    /// store configured with `wait_for_replicas` counts on.
+    pub fn wait_until_replicated(&self, key: &str, within: Duration) {
+        let started = Instant::now();
+        let probe = format!("{key}:replication-probe");
+        loop {
+            let primary = self.primary_for(key);
+            let script = format!("SET {probe} 1\nWAIT 1 1000\nDEL {probe}\nWAIT 1 1000\n");
+            let replies = cli_script(primary, &script);
+            let acknowledged: Vec<&str> = replies.lines().skip(1).step_by(2).collect();
+            if acknowledged.len() == 2 && acknowledged.iter().all(|n| n.trim() == "1") {
+                return;
+            }
+            assert!(
+                started.elapsed() < within,
+                "no replica acknowledged a write to {key}'s slot within {within:?}: {replies}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     /// Waits until a replica serves `key`'s slot in place of the failed
     /// primary on `old_port`; returns how long that took.
     pub fn wait_for_failover(&self, key: &str, old_port: u16, within: Duration) -> Duration {
@@ -313,6 +337,27 @@ pub fn cli(port: u16, args: &[&str]) -> String {
         .stderr(Stdio::null())
         .output()
         .expect("redis-cli");
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// Runs the commands in `script`, one per line, on one `redis-cli`
+/// connection, and returns what it printed, one reply per line.
+pub fn cli_script(port: u16, script: &str) -> String {
+    use std::io::Write;
+    let mut child = Command::new("redis-cli")
+        .args(["-h", "127.0.0.1", "-p", &port.to_string()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("redis-cli");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(script.as_bytes())
+        .expect("write to redis-cli");
+    let output = child.wait_with_output().expect("redis-cli");
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
