@@ -32,6 +32,7 @@ fuzz_target!(|data: &[u8]| {
             binding: binding(),
             requested_scopes: &[],
             accepted_token_types: &[],
+            description_fields: &[],
         },
     );
     if let Err(error) = result {

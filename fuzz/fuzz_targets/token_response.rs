@@ -30,6 +30,7 @@ fuzz_target!(|data: &[u8]| {
             binding: binding(),
             requested_scopes: &[],
             accepted_token_types: &[],
+            description_fields: &[],
         },
     );
     match result {

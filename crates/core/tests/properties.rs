@@ -18,6 +18,7 @@ fn context(sent_at: OffsetDateTime) -> ParseContext<'static> {
         binding: Binding::new(&url, ClientId::new("api")),
         requested_scopes: &[],
         accepted_token_types: &[],
+        description_fields: &[],
     }
 }
 

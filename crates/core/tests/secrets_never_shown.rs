@@ -137,6 +137,7 @@ fn errors_from_hostile_bodies_never_quote_them() {
                 binding: Binding::new(&url, ClientId::new("app")),
                 requested_scopes: &[],
                 accepted_token_types: &[],
+                description_fields: &[],
             },
         )
         .expect_err(body);

@@ -10,6 +10,9 @@
 //! - [`capture`] records `tracing` output so tests can prove no secret is logged.
 //! - [`support`] holds the helpers every crate's tests share, and
 //!   [`ScriptedTransport`] answers token requests from a script, without HTTP.
+//! - [`WireCheck`] asserts exactly what a provider sent to the mock server
+//!   ([`MockAuthServer::token_requests`]): its form, headers and Basic
+//!   encoding.
 //! - [`FakeIssuer`] issues tokens to any number of [`FakeAccount`]s without
 //!   a network, and counts the requests in flight, for tests of many accounts.
 
@@ -23,9 +26,11 @@ pub mod oidc_provider;
 mod scripted;
 mod server;
 pub mod support;
+mod wire;
 
 pub use fake_issuer::{FAKE_TOKEN_URL, FakeAccount, FakeIssuer};
 pub use scripted::{Scripted, ScriptedTransport, SentForm};
+pub use wire::{BasicFound, TELLING_CHARACTERS, WireCheck, WireRequest};
 
 pub use server::{
     ClientAuthUsed, ClientKind, ErrorShape, Fault, GrantAnswer, GrantHandler, GrantRequest,

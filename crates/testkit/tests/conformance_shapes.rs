@@ -56,8 +56,8 @@ fn password_provider(
         .client_auth(auth)
         .build()?;
     Ok(Arc::new(
-        GenericProvider::new(format!("shape:{}", ctx.username), endpoint).with_grant(
-            PasswordGrant::new(ctx.username, Password::new(ctx.password())),
+        GenericProvider::new(format!("shape:{}", ctx.username()), endpoint).with_grant(
+            PasswordGrant::new(ctx.username(), Password::new(ctx.password())),
         ),
     ))
 }
@@ -112,7 +112,9 @@ async fn basic_clients_of_either_encoding_with_a_reused_refresh_token() {
         .await;
         report.assert_passed();
         assert!(
-            report.shape().contains("reads password and client secret"),
+            report
+                .shape()
+                .contains("reads user name, password and client secret"),
             "{report}"
         );
         passed(&report, behaviour::REUSED);
@@ -294,7 +296,7 @@ async fn a_provider_that_drops_the_refresh_token_is_caught() {
                 .build()?;
             Ok(Arc::new(Forgetful(
                 GenericProvider::new("shape:x", endpoint).with_grant(PasswordGrant::new(
-                    ctx.username,
+                    ctx.username(),
                     Password::new(ctx.password()),
                 )),
             )))
@@ -377,7 +379,9 @@ async fn an_assertion_client_signing_with_its_secret() {
     .await;
     report.assert_passed();
     assert!(
-        report.shape().contains("reads password and client secret"),
+        report
+            .shape()
+            .contains("reads user name, password and client secret"),
         "{report}"
     );
     passed(&report, behaviour::WRONG_CREDENTIAL);

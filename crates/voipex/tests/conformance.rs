@@ -23,7 +23,7 @@ async fn voipex_conforms() {
                     .client(MockClient::public("api"))
             },
             |ctx| {
-                let voipex = Voipex::builder(ctx.username, Password::new(ctx.password()))
+                let voipex = Voipex::builder(ctx.username(), Password::new(ctx.password()))
                     .endpoint(EndpointSettings::new().base_url(ctx.server.base_url()))
                     .build()?;
                 Ok(Arc::new(voipex))

@@ -30,7 +30,7 @@ async fn vonage_password_accounts_conform() {
         |ctx| {
             let vonage = vonage_at(&ctx.server.base_url(), ctx.client_id(), ctx.client_secret())?;
             Ok(Arc::new(vonage.password_account(
-                ctx.username,
+                ctx.username(),
                 Password::new(ctx.password()),
             )))
         },

@@ -54,6 +54,7 @@ pub struct TokenEndpointBuilder {
     settings: EndpointSettings,
     default_lifetime: Duration,
     default_refresh_lifetime: Option<Duration>,
+    description_fields: Vec<String>,
 }
 
 impl fmt::Debug for TokenEndpointBuilder {
@@ -74,6 +75,7 @@ impl TokenEndpointBuilder {
             settings: EndpointSettings::default(),
             default_lifetime: DEFAULT_TOKEN_LIFETIME,
             default_refresh_lifetime: None,
+            description_fields: Vec::new(),
         }
     }
 
@@ -166,6 +168,28 @@ impl TokenEndpointBuilder {
         self
     }
 
+    /// A body field this provider's refusals carry their reason in, when it
+    /// is none of the common names ([`DESCRIPTION_FIELDS`](crate::error::DESCRIPTION_FIELDS):
+    /// `error_description`, `error_message`, `message`, ...). It is read
+    /// before them; call it again for a second field, which is read after
+    /// the first. Without it, a reason in a field of the server's own is
+    /// kept among the refusal's fields but is not its description, so
+    /// errors and logs would say nothing of why.
+    ///
+    /// ```
+    /// use authkit_core::{ClientAuth, TokenEndpoint};
+    ///
+    /// let endpoint = TokenEndpoint::builder("https://auth.example.com/token")
+    ///     .client_auth(ClientAuth::basic("my-app", "s3cret"))
+    ///     .description_field("reason")
+    ///     .build()?;
+    /// # Ok::<(), authkit_core::Error>(())
+    /// ```
+    pub fn description_field(mut self, field: impl Into<String>) -> Self {
+        self.description_fields.push(field.into());
+        self
+    }
+
     /// Checks the configuration and builds the client.
     pub fn build(self) -> Result<TokenEndpoint, Error> {
         let url = validate_url(&self.url)?;
@@ -191,6 +215,7 @@ impl TokenEndpointBuilder {
                     .default_refresh_lifetime
                     .and_then(|d| time::Duration::try_from(d).ok()),
                 accepted_token_types: settings.accepted_token_types.clone(),
+                description_fields: self.description_fields,
             }),
         })
     }

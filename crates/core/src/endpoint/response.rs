@@ -75,6 +75,10 @@ pub struct ParseContext<'a> {
     pub requested_scopes: &'a [String],
     /// Token types accepted besides Bearer.
     pub accepted_token_types: &'a [TokenType],
+    /// The provider's own fields for a refusal's description, read before
+    /// [`DESCRIPTION_FIELDS`](crate::error::DESCRIPTION_FIELDS), first one
+    /// first.
+    pub description_fields: &'a [String],
 }
 
 /// Interprets a token endpoint response: a bound [`TokenSet`] on success, a
@@ -249,6 +253,15 @@ fn refusal(
     };
     let fields: BTreeMap<String, Value> = fields.into_iter().collect();
     let refusal = Refusal::from_fields(ctx.grant.clone(), code, status, fields);
+    // The provider's own fields win over the common names: the last one
+    // applied is the first named.
+    let refusal = ctx
+        .description_fields
+        .iter()
+        .rev()
+        .fold(refusal, |refusal, field| {
+            refusal.with_description_from(field)
+        });
     let said = || {
         let mut text = format!("OAuth error {}", refusal.code());
         if let Some(d) = refusal.description() {

@@ -82,6 +82,7 @@ pub(crate) struct Inner {
     pub(crate) default_lifetime: time::Duration,
     pub(crate) default_refresh_lifetime: Option<time::Duration>,
     pub(crate) accepted_token_types: Vec<TokenType>,
+    pub(crate) description_fields: Vec<String>,
 }
 
 impl fmt::Debug for TokenEndpoint {
@@ -349,6 +350,7 @@ impl TokenEndpoint {
                 binding,
                 requested_scopes: grant.requested_scopes(),
                 accepted_token_types: &accepted,
+                description_fields: &self.inner.description_fields,
             },
         )?;
         let tokens = match self.inner.default_refresh_lifetime {
@@ -402,6 +404,7 @@ impl TokenEndpoint {
                 binding: self.binding(),
                 requested_scopes: &[],
                 accepted_token_types: &self.inner.accepted_token_types,
+                description_fields: &self.inner.description_fields,
             },
         );
         match parsed {

@@ -38,7 +38,7 @@ pub use account_state::AccountState;
 pub use config::{ConfigError, ConfigErrorKind};
 pub use excerpt::scrub;
 pub use protocol::ProtocolError;
-pub use refusal::{ErrorCode, Refusal};
+pub use refusal::{DESCRIPTION_FIELDS, ErrorCode, Refusal};
 pub use refusal_table::{RefusalRule, classify_refusal};
 pub use shared_cause::SharedCause;
 pub use store::StoreError;

@@ -113,9 +113,13 @@ impl fmt::Display for ErrorCode {
     }
 }
 
-/// The fields servers use for the human-readable reason, in the order they
-/// are believed: the standard one first.
-const DESCRIPTION_FIELDS: &[&str] = &[
+/// The body fields a refusal's description is read from, in the order they
+/// are believed: the standard `error_description` first, then the names
+/// other servers use. A provider that puts its reason somewhere else names
+/// that field with
+/// [`TokenEndpointBuilder::description_field`](crate::endpoint::TokenEndpointBuilder::description_field),
+/// which is read before these.
+pub const DESCRIPTION_FIELDS: &[&str] = &[
     "error_description",
     "error_message",
     "errorMessage",
@@ -236,6 +240,28 @@ impl Refusal {
         }
         self.code = code;
         self
+    }
+
+    /// The same refusal with its description read from the body's field
+    /// `field`, when that field holds text (scrubbed); otherwise unchanged.
+    /// The endpoint does this for every field its provider names with
+    /// [`TokenEndpointBuilder::description_field`](crate::endpoint::TokenEndpointBuilder::description_field).
+    ///
+    /// ```
+    /// # use std::collections::BTreeMap;
+    /// # use authkit_core::Refusal;
+    /// # use authkit_core::grant::GrantKind;
+    /// let fields = BTreeMap::from([("reason".to_string(), serde_json::json!("unknown account id"))]);
+    /// let refusal = Refusal::from_fields(GrantKind::Password, "invalid_request", 400, fields);
+    /// assert_eq!(refusal.description(), None, "`reason` is no common name");
+    /// let refusal = refusal.with_description_from("reason");
+    /// assert_eq!(refusal.description(), Some("unknown account id"));
+    /// ```
+    pub fn with_description_from(self, field: &str) -> Self {
+        match self.field_text(field).map(str::to_owned) {
+            Some(text) => self.with_description(text),
+            None => self,
+        }
     }
 
     /// The same refusal with a description (scrubbed).

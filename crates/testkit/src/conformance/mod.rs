@@ -26,8 +26,8 @@
 //!         let endpoint = TokenEndpoint::builder(ctx.server.token_url())
 //!             .client_auth(ClientAuth::public(ctx.client_id()))
 //!             .build()?;
-//!         Ok(Arc::new(GenericProvider::new(format!("generic:{}", ctx.username), endpoint)
-//!             .with_grant(PasswordGrant::new(ctx.username, Password::new(ctx.password())))))
+//!         Ok(Arc::new(GenericProvider::new(format!("generic:{}", ctx.username()), endpoint)
+//!             .with_grant(PasswordGrant::new(ctx.username(), Password::new(ctx.password())))))
 //!     },
 //! )
 //! .run()
@@ -44,7 +44,7 @@ mod shape;
 mod suite;
 
 pub use behaviours::names as behaviour;
-pub use context::{ProviderContext, SignInContext, SignInFuture};
+pub use context::{Credential, ProviderContext, SignInContext, SignInFuture};
 pub use report::{ConformanceReport, Verdict};
 pub use shape::{RefreshTokens, Shape};
-pub use suite::Conformance;
+pub use suite::{Conformance, SUITE_CLIENT_SECRET};

@@ -4,6 +4,7 @@
 
 use std::fmt;
 
+use super::context::Credential;
 use super::suite::Conformance;
 
 /// What a refresh does, as the server behaves.
@@ -28,16 +29,22 @@ impl fmt::Display for RefreshTokens {
 }
 
 /// The provider's shape, as the first sign-in showed it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Shape {
     /// What refreshing looks like.
     pub refresh_tokens: RefreshTokens,
     /// A person signs in (a sign-in function was given).
     pub person: bool,
-    /// The provider read the password from its context.
-    pub reads_password: bool,
-    /// The provider read the client secret from its context.
-    pub reads_client_secret: bool,
+    /// The credentials the provider read from its context, user name
+    /// first, identifiers last.
+    pub reads: Vec<Credential>,
+}
+
+impl Shape {
+    /// Whether the provider read `credential` from its context.
+    pub fn reads(&self, credential: &Credential) -> bool {
+        self.reads.contains(credential)
+    }
 }
 
 impl fmt::Display for Shape {
@@ -48,17 +55,11 @@ impl fmt::Display for Shape {
         } else {
             "unattended sign-in"
         };
-        let mut credentials = Vec::new();
-        if self.reads_password {
-            credentials.push("password");
-        }
-        if self.reads_client_secret {
-            credentials.push("client secret");
-        }
-        let credentials = if credentials.is_empty() {
-            "no credential".to_owned()
-        } else {
-            credentials.join(" and ")
+        let names: Vec<String> = self.reads.iter().map(ToString::to_string).collect();
+        let credentials = match names.split_last() {
+            None => "no credential".to_owned(),
+            Some((last, [])) => last.clone(),
+            Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
         };
         write!(f, "{refresh}, {who}, reads {credentials}")
     }
@@ -71,14 +72,12 @@ impl Conformance {
         let mut shape = Shape {
             refresh_tokens: RefreshTokens::None,
             person: self.person_signs_in(),
-            reads_password: false,
-            reads_client_secret: false,
+            reads: Vec::new(),
         };
         let Ok((provider, reads)) = self.provider(&server, &credentials) else {
             return shape;
         };
-        shape.reads_password = reads.password.get();
-        shape.reads_client_secret = reads.client_secret.get();
+        shape.reads = reads.read();
         if self
             .first_tokens(&server, &credentials, &provider)
             .await

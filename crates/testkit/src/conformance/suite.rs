@@ -13,12 +13,20 @@ use super::context::{
 };
 use crate::server::{MockAuthServer, MockAuthServerBuilder};
 
+/// The client secret every conformance run gives the server's first
+/// client, whatever the server's configuration says: its characters read
+/// differently raw and form-encoded (RFC 6749 §2.3.1), so a provider that
+/// sends HTTP Basic in an encoding its server does not take is refused,
+/// where plain letters would have passed either way.
+pub const SUITE_CLIENT_SECRET: &str = "the conformance suite's client secret: +/%&=~ @";
+
 /// A conformance run for one provider.
 pub struct Conformance {
     pub(super) name: String,
     server: ServerFactory,
     provider: ProviderFactory,
     sign_in: Option<SignIn>,
+    identifiers: Vec<(String, String)>,
 }
 
 impl std::fmt::Debug for Conformance {
@@ -47,6 +55,7 @@ impl Conformance {
             server: Box::new(server),
             provider: Box::new(provider),
             sign_in: None,
+            identifiers: Vec::new(),
         }
     }
 
@@ -64,21 +73,57 @@ impl Conformance {
         self
     }
 
+    /// Declares a credential that is no secret (an account id, a tenant):
+    /// the factory reads it with [`ProviderContext::identifier`], the
+    /// wrong-credential behaviour makes it wrong on its own and expects a
+    /// refusal of the credentials, and the leak check lets it appear in
+    /// `Debug`, errors and logs. `value` is the one the server's
+    /// configuration accepts.
+    ///
+    /// ```no_run
+    /// # use std::sync::Arc;
+    /// # use authkit_core::*;
+    /// # use authkit_core::grant::{ExtensionGrant, FormParam};
+    /// # use authkit_testkit::{MockAuthServer, MockClient, conformance::Conformance};
+    /// # fn server() -> authkit_testkit::MockAuthServerBuilder { MockAuthServer::builder() }
+    /// let run = Conformance::new("globex", server, |ctx| {
+    ///     let endpoint = TokenEndpoint::builder(ctx.server.token_url())
+    ///         .client_auth(ClientAuth::basic(ctx.client_id(), ClientSecret::new(ctx.client_secret())))
+    ///         .build()?;
+    ///     let grant = ExtensionGrant::new("urn:globex:account")
+    ///         .with_param(FormParam::plain("account_id", ctx.identifier("account_id")));
+    ///     Ok(Arc::new(GenericProvider::new("globex", endpoint).with_grant(grant)))
+    /// })
+    /// .with_identifier("account_id", "acct-42");
+    /// # let _ = run;
+    /// ```
+    pub fn with_identifier(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.identifiers.push((name.into(), value.into()));
+        self
+    }
+
     /// Whether a person signs in (a sign-in function was given).
     pub(super) fn person_signs_in(&self) -> bool {
         self.sign_in.is_some()
     }
 
+    /// A fresh server, its first client's secret replaced with
+    /// [`SUITE_CLIENT_SECRET`], and the credentials that sign in there.
     pub(super) async fn start(&self) -> (MockAuthServer, Credentials) {
-        let server = (self.server)().start().await;
-        let (_, password) = server.first_user();
+        let server = (self.server)()
+            .first_client_secret(SUITE_CLIENT_SECRET)
+            .start()
+            .await;
+        let (username, password) = server.first_user();
         let (client_id, client_secret) = server.first_client().unwrap_or_default();
         (
             server,
             Credentials {
+                username,
                 password,
                 client_id,
                 client_secret,
+                identifiers: self.identifiers.clone(),
             },
         )
     }
@@ -89,11 +134,9 @@ impl Conformance {
         server: &MockAuthServer,
         credentials: &Credentials,
     ) -> Result<(Arc<dyn TokenProvider>, Reads), String> {
-        let (username, _) = server.first_user();
         let reads = Reads::default();
         let provider = (self.provider)(&ProviderContext {
             server,
-            username: &username,
             credentials,
             reads: &reads,
         })
@@ -114,7 +157,7 @@ impl Conformance {
                     base_url: server.base_url(),
                     authorize_url: server.authorize_url(),
                     token_url: server.token_url(),
-                    username: server.first_user().0,
+                    username: credentials.username.clone(),
                     client_id: credentials.client_id.clone(),
                     client_secret: credentials.client_secret.clone().unwrap_or_default(),
                     clock: server.shared_clock(),

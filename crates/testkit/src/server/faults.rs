@@ -26,6 +26,17 @@ pub enum Fault {
     },
     /// A 200 with a body larger than any client should accept (2 MiB).
     HugeBody,
+    /// A refusal with this status, code and description, in the server's
+    /// [`ErrorShape`](crate::ErrorShape): the description goes in the field
+    /// the shape names, as the server's own refusals do.
+    Refusal {
+        /// The HTTP status.
+        status: u16,
+        /// The `error` code.
+        code: String,
+        /// The reason in words.
+        description: String,
+    },
 }
 
 impl Fault {

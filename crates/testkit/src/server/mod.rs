@@ -103,6 +103,14 @@ impl MockAuthServer {
         self.state().log.clone()
     }
 
+    /// Every token request the server received, in order, with its form
+    /// values and headers: for [`WireCheck`](crate::WireCheck)s of exactly
+    /// what a provider sent. Unlike [`MockAuthServer::log`], it holds the
+    /// secrets that were sent.
+    pub fn token_requests(&self) -> Vec<crate::wire::WireRequest> {
+        self.state().wire.clone()
+    }
+
     /// Makes the next token request fail with `fault`.
     pub fn inject(&self, fault: Fault) {
         self.inject_n(fault, 1);
@@ -150,6 +158,11 @@ impl MockAuthServer {
         secrets.extend(state.config.users.iter().map(|(_, p)| p.clone()));
         secrets.extend(state.config.clients.iter().filter_map(|c| c.secret.clone()));
         secrets
+    }
+
+    /// How the server shapes its error bodies.
+    pub fn error_shape(&self) -> ErrorShape {
+        self.state().config.error_shape.clone()
     }
 
     /// The configured users and their passwords.
@@ -322,6 +335,17 @@ impl MockAuthServerBuilder {
         value: serde_json::Value,
     ) -> Self {
         self.config.extra_fields.insert(name.into(), value);
+        self
+    }
+
+    /// The first client's secret, replaced: the conformance suite gives it
+    /// one that tells the Basic encodings apart.
+    pub(crate) fn first_client_secret(mut self, secret: &str) -> Self {
+        if let Some(client) = self.config.clients.first_mut()
+            && client.secret.is_some()
+        {
+            client.secret = Some(secret.to_owned());
+        }
         self
     }
 

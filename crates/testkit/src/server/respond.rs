@@ -27,6 +27,23 @@ impl Respond for TokenResponder {
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned),
         };
+        state.wire.push(crate::wire::WireRequest {
+            form: token_request
+                .form
+                .iter()
+                .map(|(name, value)| (name.clone(), value.clone()))
+                .collect(),
+            headers: request
+                .headers
+                .iter()
+                .map(|(name, value)| {
+                    (
+                        name.as_str().to_ascii_lowercase(),
+                        String::from_utf8_lossy(value.as_bytes()).into_owned(),
+                    )
+                })
+                .collect(),
+        });
         let mut delay = None;
         if let Some(fault) = state.faults.pop_front() {
             match fault {
@@ -49,7 +66,7 @@ impl Respond for TokenResponder {
                         issued_refresh_token: false,
                         fields: LoggedRequest::field_names(&token_request.form),
                     });
-                    return fault_response(&other);
+                    return fault_response(&other, &state.config.error_shape);
                 }
             }
         }
@@ -68,15 +85,7 @@ impl Respond for TokenResponder {
                 status,
                 code,
                 description,
-            } => {
-                let mut body = serde_json::Map::new();
-                body.insert("error".into(), json!(code));
-                body.insert(
-                    state.config.error_shape.description_field.clone(),
-                    json!(description),
-                );
-                ResponseTemplate::new(status).set_body_json(serde_json::Value::Object(body))
-            }
+            } => error_response(status, &code, &description, &state.config.error_shape),
         };
         match delay {
             Some(d) => response.set_delay(d),
@@ -85,8 +94,13 @@ impl Respond for TokenResponder {
     }
 }
 
-fn fault_response(fault: &Fault) -> ResponseTemplate {
+fn fault_response(fault: &Fault, shape: &super::custom::ErrorShape) -> ResponseTemplate {
     match fault {
+        Fault::Refusal {
+            status,
+            code,
+            description,
+        } => error_response(*status, code, description, shape),
         Fault::ServerError(status) => {
             ResponseTemplate::new(*status).set_body_raw(Fault::html_page(*status), "text/html")
         }
@@ -105,6 +119,20 @@ fn fault_response(fault: &Fault) -> ResponseTemplate {
             .set_body_raw(format!(r#"{{"access_token":"{}"}}"#, "x".repeat(2 * 1024 * 1024)), "application/json"),
         Fault::Delay(_) => ResponseTemplate::new(500),
     }
+}
+
+/// An OAuth error body in the server's error shape: the description in the
+/// field the shape names.
+fn error_response(
+    status: u16,
+    code: &str,
+    description: &str,
+    shape: &super::custom::ErrorShape,
+) -> ResponseTemplate {
+    let mut body = serde_json::Map::new();
+    body.insert("error".into(), json!(code));
+    body.insert(shape.description_field.clone(), json!(description));
+    ResponseTemplate::new(status).set_body_json(serde_json::Value::Object(body))
 }
 
 impl Respond for AuthorizeResponder {

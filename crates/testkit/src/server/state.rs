@@ -57,6 +57,8 @@ pub(crate) struct State {
     pub(crate) revoked_families: std::collections::HashSet<u64>,
     pub(crate) faults: VecDeque<Fault>,
     pub(crate) log: RequestLog,
+    /// Every token request as received, values included, for wire checks.
+    pub(crate) wire: Vec<crate::wire::WireRequest>,
     pub(crate) issued_secrets: Vec<String>,
     pub(crate) deny_next_authorization: bool,
     /// The `jti` of every client assertion accepted: a replay is refused.
@@ -76,6 +78,7 @@ impl State {
             revoked_families: Default::default(),
             faults: VecDeque::new(),
             log: RequestLog::default(),
+            wire: Vec::new(),
             issued_secrets: Vec::new(),
             deny_next_authorization: false,
             seen_assertions: Default::default(),
