@@ -19,12 +19,12 @@ fn generic(
     let endpoint = TokenEndpoint::builder(ctx.server.token_url())
         .client_auth(auth)
         .build()?;
-    let mut grant = PasswordGrant::new(ctx.username, Password::new(ctx.password()));
+    let mut grant = PasswordGrant::new(ctx.username(), Password::new(ctx.password()));
     if let Some(scope) = scope {
         grant = grant.with_scopes([scope]);
     }
     Ok(Arc::new(
-        GenericProvider::new(format!("generic:{}", ctx.username), endpoint).with_grant(grant),
+        GenericProvider::new(format!("generic:{}", ctx.username()), endpoint).with_grant(grant),
     ))
 }
 
@@ -66,8 +66,8 @@ async fn api_manager_style_with_raw_basic_credentials() {
             generic(
                 ctx,
                 ClientAuth::BasicRaw {
-                    client_id: "consumer-key".into(),
-                    client_secret: ClientSecret::new("consumer:secret%"),
+                    client_id: ctx.client_id().into(),
+                    client_secret: ClientSecret::new(ctx.client_secret()),
                 },
                 Some("openid"),
             )
@@ -91,8 +91,8 @@ async fn confidential_client_with_the_secret_in_the_body() {
             generic(
                 ctx,
                 ClientAuth::Body {
-                    client_id: "svc".into(),
-                    client_secret: ClientSecret::new("svc-secret"),
+                    client_id: ctx.client_id().into(),
+                    client_secret: ClientSecret::new(ctx.client_secret()),
                 },
                 None,
             )
@@ -142,7 +142,7 @@ async fn the_suite_names_the_behaviour_that_broke() {
                 .client_auth(ClientAuth::public("api"))
                 .build()?;
             let inner = GenericProvider::new("broken:dave", endpoint).with_grant(
-                PasswordGrant::new(ctx.username, Password::new(ctx.password())),
+                PasswordGrant::new(ctx.username(), Password::new(ctx.password())),
             );
             Ok(Arc::new(NoRefresh(inner)))
         },

@@ -242,6 +242,32 @@ impl Refusal {
         self
     }
 
+    /// The same refusal under `code` when its words mention any of
+    /// `phrases` (as [`Refusal::mentions`] reads them), unchanged
+    /// otherwise: a classifier's one line for a server that words a
+    /// refusal right and codes it wrong.
+    ///
+    /// ```
+    /// # use authkit_core::{ErrorCode, Refusal};
+    /// # use authkit_core::grant::GrantKind;
+    /// let classify = |refusal: Refusal| {
+    ///     refusal.with_code_when(&["unknown account id"], ErrorCode::InvalidGrant)
+    /// };
+    /// let wrong_id = Refusal::new(GrantKind::Password, ErrorCode::InvalidRequest, 400)
+    ///     .with_description("Unknown account ID");
+    /// assert_eq!(*classify(wrong_id).code(), ErrorCode::InvalidGrant);
+    /// let malformed = Refusal::new(GrantKind::Password, ErrorCode::InvalidRequest, 400)
+    ///     .with_description("missing grant_type");
+    /// assert_eq!(*classify(malformed).code(), ErrorCode::InvalidRequest);
+    /// ```
+    pub fn with_code_when(self, phrases: &[&str], code: ErrorCode) -> Self {
+        if self.mentions(phrases) {
+            self.with_code(code)
+        } else {
+            self
+        }
+    }
+
     /// The same refusal with its description read from the body's field
     /// `field`, when that field holds text (scrubbed); otherwise unchanged.
     /// The endpoint does this for every field its provider names with
