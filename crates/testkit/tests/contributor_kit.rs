@@ -78,6 +78,19 @@ fn globex_at(ctx: &ProviderContext<'_>) -> Result<Arc<dyn TokenProvider>, Error>
     Ok(Arc::new(globex))
 }
 
+/// Globex's account `account` with `key`, as the server's first client, at
+/// `server`.
+fn globex_on(server: &MockAuthServer, account: &str, key: &str) -> Globex {
+    let (client, secret) = server.first_client().expect("a client");
+    Globex::new(
+        (&client, ClientSecret::new(secret.unwrap_or_default())),
+        account,
+        key,
+        EndpointSettings::new().base_url(server.base_url()),
+    )
+    .expect("Globex at the mock server")
+}
+
 async fn run(
     provider: impl Fn(&ProviderContext<'_>) -> Result<Arc<dyn TokenProvider>, Error>
     + Send
@@ -179,14 +192,7 @@ async fn a_reason_in_a_field_nobody_reads_fails_the_description_behaviour() {
 #[tokio::test]
 async fn a_named_description_field_reaches_the_error_message() {
     let server = globex_server().start().await;
-    let (client, secret) = server.first_client().unwrap();
-    let globex = Globex::new(
-        (&client, ClientSecret::new(secret.unwrap())),
-        "acct-nobody",
-        KEY,
-        EndpointSettings::new().base_url(server.base_url()),
-    )
-    .unwrap();
+    let globex = globex_on(&server, "acct-nobody", KEY);
     let error = globex.authenticate(&server.context()).await.unwrap_err();
     assert_eq!(
         error.refusal().and_then(|r| r.description()),
@@ -212,20 +218,10 @@ async fn a_wrong_account_id_answered_as_invalid_request_fails_until_re_coded() {
 #[tokio::test]
 async fn the_refusal_table_names_each_refusal_for_people() {
     let server = globex_server().start().await;
-    let (client, secret) = server.first_client().unwrap();
-    let secret = secret.unwrap();
     let kind_for = |account: &'static str, key: &'static str| {
+        let globex = globex_on(&server, account, key);
         let server = &server;
-        let secret = secret.clone();
-        let client = client.clone();
         async move {
-            let globex = Globex::new(
-                (&client, ClientSecret::new(secret)),
-                account,
-                key,
-                EndpointSettings::new().base_url(server.base_url()),
-            )
-            .unwrap();
             let error = globex.authenticate(&server.context()).await.unwrap_err();
             GlobexRefusal::of(&error)
         }
@@ -255,14 +251,7 @@ async fn an_identifier_may_show_where_a_secret_may_not() {
         "{report}"
     );
     let server = globex_server().start().await;
-    let (client, secret) = server.first_client().unwrap();
-    let globex = Globex::new(
-        (&client, ClientSecret::new(secret.unwrap())),
-        ACCOUNT,
-        KEY,
-        EndpointSettings::new().base_url(server.base_url()),
-    )
-    .unwrap();
+    let globex = globex_on(&server, ACCOUNT, KEY);
     let shown = format!("{globex:?}");
     assert!(
         shown.contains(ACCOUNT),
@@ -418,14 +407,7 @@ async fn raw_basic_to_a_server_that_wants_it_form_encoded_fails_conformance() {
 #[tokio::test]
 async fn an_application_an_administrator_must_enable_stops_the_manager() {
     let server = globex_server().start().await;
-    let (client, secret) = server.first_client().unwrap();
-    let globex = Globex::new(
-        (&client, ClientSecret::new(secret.unwrap())),
-        NOT_ENABLED,
-        KEY,
-        EndpointSettings::new().base_url(server.base_url()),
-    )
-    .unwrap();
+    let globex = globex_on(&server, NOT_ENABLED, KEY);
     let manager = TokenManager::builder(Arc::new(globex), MemoryStore::new())
         .clock(server.shared_clock())
         .build();
