@@ -7,7 +7,7 @@
 //! completed save survives a power cut.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
+use std::io::{self, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use authkit_core::StoreError;
@@ -132,18 +132,66 @@ pub(crate) fn tighten(path: &Path) {
     let _ = path;
 }
 
+/// The least room reserved for a key's next save; a set takes a few
+/// hundred bytes to a few kilobytes, and one file-system block holds most.
+pub(crate) const MIN_RESERVED_BYTES: u64 = 4096;
+
+/// How much room to reserve for the next save of a set now `current` bytes
+/// long: twice that (a rotated set may grow), in whole 4 KiB blocks, and at
+/// least [`MIN_RESERVED_BYTES`].
+pub(crate) fn room_for(current: u64) -> u64 {
+    current
+        .saturating_mul(2)
+        .max(MIN_RESERVED_BYTES)
+        .next_multiple_of(MIN_RESERVED_BYTES)
+}
+
+/// Makes `reserve` at least `size` bytes long, in bytes really written: a
+/// sparse file (`set_len`) would reserve nothing. What is already there is
+/// kept, so a reservation made while there was room still counts once the
+/// disk is full.
+pub(crate) fn reserve_room(reserve: &Path, size: u64) -> io::Result<()> {
+    let mut file = private_options()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(reserve)?;
+    let len = file.metadata()?.len();
+    if len >= size {
+        return Ok(());
+    }
+    file.seek(SeekFrom::Start(len))?;
+    let zeros = [0u8; 4096];
+    let mut missing = size - len;
+    while missing > 0 {
+        let n = usize::try_from(missing.min(zeros.len() as u64)).unwrap_or(zeros.len());
+        file.write_all(&zeros[..n])?;
+        missing -= n as u64;
+    }
+    file.flush()
+}
+
 /// Replaces `target` with `bytes` atomically and durably, checking every
-/// step. A failure anywhere removes the temporary file and leaves the target
-/// as it was; a failed `fsync` is reported, never retried as if the data
-/// were safe (the page cache may have dropped it): the next save writes a
-/// whole new file.
+/// step. The bytes are written into the key's reserved file when there is
+/// one (its blocks are already allocated, so a full disk cannot refuse
+/// them), otherwise into a new temporary file. A failure anywhere leaves the
+/// target as it was and removes a temporary file (a reservation stays, as
+/// room); a failed `fsync` is reported, never retried as if the data were
+/// safe (the page cache may have dropped it): the next save writes the whole
+/// file again.
 pub(crate) fn replace_atomically(
     target: &Path,
+    reserve: &Path,
     bytes: &[u8],
     faults: &InjectedFaults,
 ) -> Result<(), StoreError> {
     let dir = target.parent().unwrap_or(Path::new("."));
-    let temp = temp_path(target);
+    let reserved = reserve.is_file();
+    let temp = if reserved {
+        reserve.to_owned()
+    } else {
+        temp_path(target)
+    };
     // Each step runs only when no failure was injected for it.
     let step = |step: WriteStep, path: &Path, run: &mut dyn FnMut() -> io::Result<()>| {
         faults
@@ -152,21 +200,31 @@ pub(crate) fn replace_atomically(
             .map_err(|e| io_error(step.operation(), path, e))
     };
     let written = (|| -> Result<(), StoreError> {
-        let mut file = match faults
-            .at(WriteStep::CreateTemp)
-            .and_then(|()| private_options().write(true).create_new(true).open(&temp))
-        {
+        let opened = faults.at(WriteStep::CreateTemp).and_then(|()| {
+            let mut options = private_options();
+            if reserved {
+                // Overwritten in place from the start, then cut to length.
+                options.write(true).truncate(false);
+            } else {
+                options.write(true).create_new(true);
+            }
+            options.open(&temp)
+        });
+        let mut file = match opened {
             Ok(file) => file,
             Err(e) => return Err(io_error(WriteStep::CreateTemp.operation(), &temp, e)),
         };
-        step(WriteStep::Write, &temp, &mut || file.write_all(bytes))?;
+        step(WriteStep::Write, &temp, &mut || {
+            file.write_all(bytes)?;
+            file.set_len(bytes.len() as u64)
+        })?;
         step(WriteStep::Flush, &temp, &mut || file.flush())?;
         step(WriteStep::SyncFile, &temp, &mut || file.sync_all())?;
         drop(file);
         step(WriteStep::Rename, target, &mut || fs::rename(&temp, target))?;
         step(WriteStep::SyncDir, dir, &mut || sync_dir(dir))
     })();
-    if written.is_err() {
+    if written.is_err() && !reserved {
         let _ = fs::remove_file(&temp);
     }
     written

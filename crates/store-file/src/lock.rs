@@ -9,6 +9,17 @@
 //! it cannot lapse while the holder lives: a plain write under it is fenced.
 //! Waiting for it, and all file I/O, happens on Tokio's blocking pool, never
 //! on a runtime thread.
+//!
+//! Beside the data lives `<key>.reserved`: room for the next save, in bytes
+//! really written. A refresh token a server rotates can be spent only once,
+//! so before the core spends one it asks [`StoreLock::prepare_save`], which
+//! makes sure the room is there and fails, with nothing sent, when the disk
+//! is full. The save writes into the reserved blocks and renames them over
+//! the data, then reserves again. Without it, a full disk would leave a
+//! rotated set in one process's memory while every other process sharing
+//! the directory spent the old refresh token into the server's reuse
+//! detection. (On copy-on-write file systems, btrfs or ZFS, an overwrite
+//! needs new blocks, so the reservation is best effort there.)
 
 use std::fs::{self, File};
 use std::io;
@@ -21,7 +32,7 @@ use authkit_core::{AccountKey, StoreError};
 
 use crate::files::{
     InjectedFaults, blocking, create_private_dir, io_error, private_options, replace_atomically,
-    set_aside, tighten,
+    reserve_room, room_for, set_aside, tighten,
 };
 
 /// The files of one key: what a lock works on, named by the store.
@@ -33,6 +44,9 @@ pub(crate) struct KeyFiles {
     pub(crate) data: PathBuf,
     /// The file the advisory lock is taken on.
     pub(crate) lock: PathBuf,
+    /// Room kept for the key's next save: written into, then renamed over
+    /// the data (see [`reserve_room`]).
+    pub(crate) reserve: PathBuf,
     /// Write failures a test asked for.
     pub(crate) faults: InjectedFaults,
 }
@@ -90,21 +104,52 @@ impl StoreLock for FileLock {
     async fn save(&mut self, record: StoreRecord<'_>) -> Result<(), StoreError> {
         let dir = self.files.dir.clone();
         let path = self.files.data.clone();
+        let reserve = self.files.reserve.clone();
         let bytes = record.bytes.to_vec();
         let faults = self.files.faults.clone();
         blocking(move || {
             create_private_dir(&dir).map_err(|e| io_error("creating the directory", &dir, e))?;
-            replace_atomically(&path, &bytes, &faults)
+            replace_atomically(&path, &reserve, &bytes, &faults)?;
+            // The reservation became the data; take room for the next save
+            // now, while there is some. Failing here loses nothing: the next
+            // refresh asks again before it spends anything.
+            if let Err(error) = reserve_room(&reserve, room_for(bytes.len() as u64)) {
+                tracing::warn!(
+                    path = %reserve.display(),
+                    %error,
+                    "saved, but no room could be reserved for the next save"
+                );
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn prepare_save(&mut self) -> Result<(), StoreError> {
+        let dir = self.files.dir.clone();
+        let data = self.files.data.clone();
+        let reserve = self.files.reserve.clone();
+        blocking(move || {
+            create_private_dir(&dir).map_err(|e| io_error("creating the directory", &dir, e))?;
+            let current = fs::metadata(&data).map_or(0, |m| m.len());
+            reserve_room(&reserve, room_for(current))
+                .map_err(|e| io_error("reserving room for the next save", &reserve, e))
         })
         .await
     }
 
     async fn remove(&mut self) -> Result<(), StoreError> {
         let path = self.files.data.clone();
-        blocking(move || match fs::remove_file(&path) {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(io_error("removing", &path, e)),
+        let reserve = self.files.reserve.clone();
+        blocking(move || {
+            for file in [&path, &reserve] {
+                match fs::remove_file(file) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(io_error("removing", file, e)),
+                }
+            }
+            Ok(())
         })
         .await
     }

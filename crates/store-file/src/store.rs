@@ -89,6 +89,7 @@ impl FileStore {
             dir: self.dir.to_path_buf(),
             data: self.dir.join(format!("{stem}.json")),
             lock: self.dir.join(format!("{stem}.lock")),
+            reserve: self.dir.join(format!("{stem}.reserved")),
             faults: self.faults.clone(),
         }
     }

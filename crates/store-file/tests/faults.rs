@@ -116,8 +116,33 @@ fn temp_files(dir: &Path) -> usize {
         .count()
 }
 
+/// Fills the file system under `dir` to the last byte (growing the filler
+/// file of an earlier call); the filler file is returned, to be removed when
+/// the test makes room again.
+fn fill(dir: &Path) -> PathBuf {
+    let filler = dir.join("filler");
+    let mut file = fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&filler)
+        .unwrap();
+    let chunk = vec![0u8; 4096];
+    while file.write_all(&chunk).is_ok() {}
+    while file.write_all(&[0u8]).is_ok() {}
+    filler
+}
+
+/// Two processes' managers on one account of a file store whose disk fills
+/// up. The room for the next save was reserved when the account was last
+/// saved, and each save frees the old file's blocks for the next
+/// reservation, so refreshes go on on the full disk and both share them.
+/// Where no room was reserved (a store an older authkit wrote), the refresh
+/// is refused before its refresh token leaves the process. Without the
+/// reservation the rotated set would live only in one manager's memory, and
+/// the other would spend the old refresh token into the server's reuse
+/// detection, revoking the session of both.
 #[tokio::test]
-async fn a_full_disk_after_a_rotation_keeps_the_new_set_in_memory_until_it_can_be_saved() {
+async fn a_full_disk_never_lets_a_second_holder_spend_a_refresh_token_the_first_rotated() {
     if !can_mount() {
         return;
     }
@@ -125,51 +150,102 @@ async fn a_full_disk_after_a_rotation_keeps_the_new_set_in_memory_until_it_can_b
     let _mount = Mount::tmpfs(dir.path(), "256k");
     let store = FileStore::open(dir.path().join("tokens")).unwrap();
     let server = auth_server().await;
-    let manager = manager(&server, &store);
-    let first = manager.access_token().await.unwrap();
+    let first_process = manager(&server, &store);
+    let second_process = manager(&server, &store);
+    let first = first_process.access_token().await.unwrap();
+    assert!(
+        second_process
+            .access_token()
+            .await
+            .unwrap()
+            .same_secret(&first)
+    );
 
-    // Fill the file system to the last byte.
-    let filler = dir.path().join("filler");
-    let mut file = fs::File::create(&filler).unwrap();
-    let chunk = vec![0u8; 4096];
-    while file.write_all(&chunk).is_ok() {}
-    while file.write_all(&[0u8]).is_ok() {}
-    drop(file);
+    let filler = fill(dir.path());
 
+    // Refreshes on the full disk use the reserved room: each is saved, and
+    // the other holder serves it from the store.
+    let mut rotated = first;
+    for round in 0..3 {
+        let (refresher, follower) = if round % 2 == 0 {
+            (&first_process, &second_process)
+        } else {
+            (&second_process, &first_process)
+        };
+        server.clock().advance(Duration::hours(2));
+        let fresh = refresher.access_token().await.unwrap();
+        assert!(!fresh.same_secret(&rotated) && server.is_access_token_active(&fresh));
+        let on_disk = load(&store, first_process.account_key())
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            on_disk.access_token().same_secret(&fresh),
+            "round {round}: saved"
+        );
+        assert!(follower.access_token().await.unwrap().same_secret(&fresh));
+        rotated = fresh;
+    }
+
+    // A store with no room reserved, as an older authkit left it.
+    let reserved = store
+        .path_for(first_process.account_key())
+        .with_extension("reserved");
+    fs::remove_file(&reserved).unwrap();
+    fill(dir.path());
+
+    // No room can be reserved on the full disk: the next refresh is refused
+    // by the store, in either process, before anything is sent.
     server.clock().advance(Duration::hours(2));
-    let error = manager.access_token().await.unwrap_err();
-    let Error::UnsavedRotation { source, .. } = &error else {
-        panic!("expected UnsavedRotation, got {error:?}");
-    };
-    let StoreError::Full {
-        operation,
-        location,
-        ..
-    } = source
-    else {
-        panic!("expected a full store, got {source:?}");
-    };
-    assert!(!operation.is_empty() && location.contains(&dir.path().display().to_string()));
+    let refreshes = server.log().count("refresh_token");
+    for manager in [&first_process, &second_process] {
+        let error = manager.access_token().await.unwrap_err();
+        let Error::Store(StoreError::Full {
+            operation,
+            location,
+            ..
+        }) = &error
+        else {
+            panic!("expected a full store, got {error:?}");
+        };
+        assert!(operation.contains("reserving room"), "{operation}");
+        assert!(location.contains(&dir.path().display().to_string()));
+        assert!(error.to_string().contains("full"), "{error}");
+    }
+    assert_eq!(
+        server.log().count("refresh_token"),
+        refreshes,
+        "no refresh token was spent while its successor had no room"
+    );
     assert_eq!(
         temp_files(&dir.path().join("tokens")),
         0,
         "no temporary file left behind"
     );
-
-    // The rotated set is served from memory; the file still holds the old one.
-    let second = manager.access_token().await.unwrap();
-    assert!(!second.same_secret(&first) && server.is_access_token_active(&second));
-    let on_disk = load(&store, manager.account_key()).await.unwrap().unwrap();
+    let on_disk = load(&store, first_process.account_key())
+        .await
+        .unwrap()
+        .unwrap();
     assert!(
-        on_disk.access_token().same_secret(&first),
-        "the old set is intact, not torn"
+        on_disk.access_token().same_secret(&rotated),
+        "the stored set is intact"
     );
 
-    // Room again: the next refresh uses the rotated refresh token and saves.
+    // Room again: the next refresh spends the newest refresh token and saves.
     fs::remove_file(&filler).unwrap();
-    server.clock().advance(Duration::hours(2));
-    let third = manager.access_token().await.unwrap();
-    let on_disk = load(&store, manager.account_key()).await.unwrap().unwrap();
+    server.clock().advance(Duration::seconds(5)); // past the failure cooldown
+    let third = second_process.access_token().await.unwrap();
+    assert!(
+        first_process
+            .access_token()
+            .await
+            .unwrap()
+            .same_secret(&third)
+    );
+    let on_disk = load(&store, first_process.account_key())
+        .await
+        .unwrap()
+        .unwrap();
     assert!(
         on_disk.access_token().same_secret(&third),
         "the newest set is saved"

@@ -52,8 +52,17 @@ async fn a_saved_set_is_read_back_by_any_store_on_the_same_directory() {
         "load reads what is on disk now"
     );
     assert_eq!(reader.keys().await.unwrap(), [key()]);
+    let reserved = writer.path_for(&key()).with_extension("reserved");
+    assert!(
+        reserved.metadata().unwrap().len() >= 4096,
+        "room is kept for the next save"
+    );
     remove(&writer, &key()).await.unwrap();
     assert!(load(&reader, &key()).await.unwrap().is_none());
+    assert!(
+        !reserved.exists(),
+        "signing out leaves no reserved room behind"
+    );
     remove(&writer, &key()).await.unwrap();
 }
 
@@ -67,6 +76,7 @@ async fn files_are_private_and_loose_ones_are_tightened() {
     save(&store, &key(), &set("at", "rt")).await.unwrap();
     let path = store.path_for(&key());
     assert_eq!(mode(&path), 0o600);
+    assert_eq!(mode(&path.with_extension("reserved")), 0o600);
 
     use std::os::unix::fs::PermissionsExt;
     fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();

@@ -289,8 +289,11 @@ impl Inner {
             return Ok((self.provider.authenticate(&cx).await?, None));
         };
         tracing::Span::current().record("grant", "refresh_token");
-        tracing::info!(account = %self.key, "refreshing the access token");
         let cx = self.context_for(Some(base))?;
+        // A server that rotates takes this refresh token only once: the store
+        // must be able to keep its successor before it is spent.
+        held.prepare_save().await?;
+        tracing::info!(account = %self.key, "refreshing the access token");
         match self.provider.refresh(&refresh_token, &cx).await {
             Ok(fresh) => Ok((fresh.inherit_refresh_token(base), Some(refresh_token))),
             Err(error)

@@ -181,6 +181,9 @@ impl Inner {
         // The account's context: its clock, and for a DPoP-bound refresh
         // token its own key.
         let cx = self.context_for(Some(&current))?;
+        // The successor of a rotated refresh token must have room in the
+        // store before the refresh token is spent.
+        held.prepare_save().await?;
         let fresh = self
             .provider
             .refresh_for(&refresh_token, resources, scopes, &cx)

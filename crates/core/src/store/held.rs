@@ -79,6 +79,12 @@ impl HeldAccount {
             .await
     }
 
+    /// Asks the store to make sure the next save can succeed (see
+    /// [`StoreLock::prepare_save`]); called before a refresh token is spent.
+    pub async fn prepare_save(&mut self) -> Result<(), StoreError> {
+        self.lock.prepare_save().await
+    }
+
     /// Forgets the account.
     pub async fn remove(&mut self) -> Result<(), StoreError> {
         self.lock.remove().await

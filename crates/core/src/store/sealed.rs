@@ -369,6 +369,12 @@ impl StoreLock for SealedLock {
             .await
     }
 
+    async fn prepare_save(&mut self) -> Result<(), StoreError> {
+        // Sealing adds a fixed header and tag; the inner store's reserve
+        // covers it.
+        self.inner.prepare_save().await
+    }
+
     async fn remove(&mut self) -> Result<(), StoreError> {
         self.inner.remove().await
     }

@@ -33,6 +33,18 @@ pub trait StoreLock: Send + Sync + fmt::Debug {
     /// [`StoreError::LockLost`] without writing.
     async fn save(&mut self, record: StoreRecord<'_>) -> Result<(), StoreError>;
 
+    /// Makes sure, as far as the store can, that the next [`StoreLock::save`]
+    /// will succeed, before the holder does what it cannot undo: the core
+    /// calls this just before it spends a refresh token, which a server that
+    /// rotates will never take again. A store that can run out of room (a
+    /// disk) reserves it here and fails here, with nothing sent, when it
+    /// cannot: otherwise a rotated set could only live in one process's
+    /// memory, and every other holder would spend the old refresh token into
+    /// the server's reuse detection. The default does nothing.
+    async fn prepare_save(&mut self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
     /// Forgets the key; removing a key that is not there is not an error.
     /// Fenced like [`StoreLock::save`].
     async fn remove(&mut self) -> Result<(), StoreError>;
