@@ -9,9 +9,11 @@
 //! §4.3): otherwise a server could pose as another and collect its clients'
 //! credentials, so a mismatch is refused before anything is used.
 //!
-//! The OpenID Connect location (`{issuer}/.well-known/openid-configuration`)
-//! is tried first, then RFC 8414's (`/.well-known/oauth-authorization-server`
-//! inserted before the issuer's path). Metadata changes rarely; a
+//! For an issuer with a path, RFC 8414's location
+//! (`/.well-known/oauth-authorization-server` inserted before the path) is
+//! tried first, then OpenID Connect's (`{issuer}/.well-known/openid-configuration`),
+//! as RFC 8414 §5 orders them; for an issuer without one, OpenID Connect's
+//! first. Metadata changes rarely; a
 //! [`Discovery`] keeps each document for [`DEFAULT_METADATA_LIFETIME`] and
 //! fetches it once however many callers ask at the same time. A server
 //! without metadata still works: build its [`crate::TokenEndpoint`] from
@@ -68,6 +70,8 @@ pub struct ServerMetadata {
     scopes_supported: Option<Vec<String>>,
     #[serde(default)]
     dpop_signing_alg_values_supported: Option<Vec<String>>,
+    #[serde(default)]
+    authorization_response_iss_parameter_supported: bool,
     #[serde(flatten)]
     fields: serde_json::Map<String, serde_json::Value>,
 }
@@ -130,6 +134,12 @@ impl ServerMetadata {
     /// The authorization endpoint (code flow).
     pub fn authorization_endpoint(&self) -> Option<&str> {
         self.authorization_endpoint.as_deref()
+    }
+
+    /// Whether the server names itself in every authorization response's
+    /// `iss` parameter (RFC 9207): then a response without one is refused.
+    pub fn authorization_response_iss_parameter_supported(&self) -> bool {
+        self.authorization_response_iss_parameter_supported
     }
 
     /// The device authorization endpoint (RFC 8628).
@@ -219,14 +229,24 @@ impl ServerMetadata {
     }
 }
 
-/// Where the metadata of `issuer` may be, in the order they are tried.
+/// Where the metadata of `issuer` may be, in the order they are tried. For
+/// an issuer with a path, RFC 8414's own form (`/.well-known/...` inserted
+/// before the path, §3.1) comes first, then OpenID Connect's (appended), as
+/// RFC 8414 §5 orders them: a host that serves several tenants answers the
+/// inserted form for the one asked about. Without a path the two differ only
+/// in name, and the OpenID Connect document, the more widely served, is
+/// asked for first.
 fn metadata_urls(issuer: &Url) -> Vec<Url> {
     let trimmed = issuer.path().trim_end_matches('/');
     let mut oidc = issuer.clone();
     oidc.set_path(&format!("{trimmed}/.well-known/openid-configuration"));
     let mut oauth = issuer.clone();
     oauth.set_path(&format!("/.well-known/oauth-authorization-server{trimmed}"));
-    vec![oidc, oauth]
+    if trimmed.is_empty() {
+        vec![oidc, oauth]
+    } else {
+        vec![oauth, oidc]
+    }
 }
 
 /// Fetches and caches server metadata; clone it to share the cache.

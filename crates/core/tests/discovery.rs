@@ -67,6 +67,55 @@ async fn the_oauth_location_is_tried_when_there_is_no_openid_document() {
     );
 }
 
+/// RFC 8414 §5: for an issuer with a path, the inserted form is asked for
+/// before the OpenID Connect form; a host serving several tenants may answer
+/// the appended form with another document.
+#[tokio::test]
+async fn for_an_issuer_with_a_path_the_rfc_8414_location_comes_first() {
+    let server = MockServer::start().await;
+    let issuer = format!("{}/tenant", server.uri());
+    let mut oauth = document(&issuer);
+    oauth["token_endpoint"] = json!(format!("{issuer}/oauth2/token"));
+    Mock::given(method("GET"))
+        .and(path("/.well-known/oauth-authorization-server/tenant"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(oauth))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/tenant/.well-known/openid-configuration"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(document(&issuer)))
+        .expect(0)
+        .mount(&server)
+        .await;
+    let metadata = discovery().metadata(&issuer).await.unwrap();
+    assert_eq!(
+        metadata.token_endpoint(),
+        Some(format!("{issuer}/oauth2/token").as_str())
+    );
+}
+
+/// Without a path the OpenID Connect document is asked for first, and the
+/// RFC 8414 one when it is missing.
+#[tokio::test]
+async fn for_an_issuer_without_a_path_the_openid_location_comes_first() {
+    let server = MockServer::start().await;
+    let issuer = server.uri();
+    Mock::given(method("GET"))
+        .and(path("/.well-known/openid-configuration"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(document(&issuer)))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/.well-known/oauth-authorization-server"))
+        .respond_with(ResponseTemplate::new(500))
+        .expect(0)
+        .mount(&server)
+        .await;
+    discovery().metadata(&issuer).await.unwrap();
+}
+
 #[tokio::test]
 async fn a_document_that_names_another_issuer_is_refused() {
     let server = MockServer::start().await;

@@ -62,6 +62,7 @@ async fn sign_in(
     let callback = authkit_vonage::Callback {
         code: redirect.code,
         state: redirect.state,
+        iss: None,
     };
     let cx = authkit_core::endpoint::RequestContext::new(ctx.clock);
     account.exchange(request, &callback, &cx).await

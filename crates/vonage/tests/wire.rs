@@ -242,6 +242,7 @@ async fn the_code_exchange_uses_raw_basic_credentials_and_the_same_redirect_uri(
     let callback = Callback {
         code: AuthorizationCode::new("the-code"),
         state: Some(request.state().as_str().to_owned()),
+        iss: None,
     };
     let tokens = account.exchange(request, &callback, &cx()).await.unwrap();
     assert_eq!(tokens.scopes().unwrap(), ["default"]);
@@ -283,6 +284,7 @@ async fn a_mismatched_state_is_refused_before_any_request() {
         let callback = Callback {
             code: AuthorizationCode::new("the-code"),
             state: returned,
+            iss: None,
         };
         let error = account
             .exchange(request, &callback, &cx())
@@ -373,6 +375,7 @@ async fn the_api_managers_refusals_are_classified() {
     let callback = Callback {
         code: AuthorizationCode::new("bad"),
         state: Some(request.state().as_str().to_owned()),
+        iss: None,
     };
     let error = account
         .exchange(request, &callback, &cx())

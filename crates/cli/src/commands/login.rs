@@ -11,6 +11,8 @@ use std::io::IsTerminal;
 use std::time::Duration;
 
 use authkit_core::device::DeviceAuthorization;
+use authkit_core::discovery::Discovery;
+use authkit_core::endpoint::EndpointSettings;
 use authkit_core::sign_in::{AuthorizationRequest, LoopbackReceiver};
 use authkit_core::{Error, TokenManager, TokenProvider};
 
@@ -196,6 +198,13 @@ async fn browser(chosen: &Chosen, store: &Store, how: &SignInArgs) -> Result<(),
     .scopes(settings.scopes.iter().cloned());
     if let Some(resource) = &settings.resource {
         request = request.resource(resource.clone());
+    }
+    // Known by its issuer: the response must come from it (RFC 9207).
+    if let Some(issuer) = &settings.issuer {
+        let metadata = Discovery::new(EndpointSettings::new())
+            .metadata(issuer)
+            .await?;
+        request = request.issuer_from(&metadata);
     }
     let request = request.build(&cx);
     let url = request.url();

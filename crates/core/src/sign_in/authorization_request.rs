@@ -7,12 +7,14 @@
 //! resources, a fresh `state`, the S256 challenge of a fresh verifier
 //! (unless a server cannot take one), and the DPoP key's thumbprint when the
 //! sign-in's context carries one. [`AuthorizationRequest::grant`] checks the
-//! redirect's `state` before anything is sent and makes the code exchange.
+//! redirect's `state`, and its `iss` when the issuer is known (RFC 9207),
+//! before anything is sent, and makes the code exchange.
 
 use url::Url;
 
+use crate::discovery::ServerMetadata;
 use crate::endpoint::token_endpoint::RequestContext;
-use crate::error::Error;
+use crate::error::{Error, scrub};
 use crate::grant::authorization_code::AuthorizationCodeGrant;
 use crate::grant::pkce::{PkceVerifier, State};
 use crate::sign_in::loopback::Callback;
@@ -25,6 +27,15 @@ pub struct AuthorizationRequest {
     verifier: Option<PkceVerifier>,
     redirect_uri: String,
     scopes: Vec<String>,
+    issuer: Option<ExpectedIssuer>,
+}
+
+/// The issuer a sign-in's response must come from (RFC 9207), and whether
+/// the server promised to name itself in every response.
+#[derive(Debug, Clone)]
+struct ExpectedIssuer {
+    issuer: String,
+    required: bool,
 }
 
 /// Configures an [`AuthorizationRequest`].
@@ -48,6 +59,7 @@ pub struct AuthorizationRequestBuilder {
     scopes: Vec<String>,
     resources: Vec<String>,
     pkce: bool,
+    issuer: Option<ExpectedIssuer>,
 }
 
 impl AuthorizationRequest {
@@ -65,6 +77,7 @@ impl AuthorizationRequest {
             scopes: Vec::new(),
             resources: Vec::new(),
             pkce: true,
+            issuer: None,
         }
     }
 
@@ -96,6 +109,29 @@ impl AuthorizationRequest {
                 reason: "the sign-in response does not answer this sign-in (its state differs); start again".into(),
             });
         }
+        if let Some(expected) = &self.issuer {
+            match callback.iss.as_deref() {
+                Some(iss) if iss == expected.issuer => {}
+                Some(iss) => {
+                    return Err(Error::SignInRequired {
+                        reason: format!(
+                            "the sign-in response comes from the issuer {}, not {}: another server answered (a mix-up, RFC 9207), so its code was not sent anywhere; start again",
+                            scrub(iss, 200),
+                            expected.issuer
+                        ),
+                    });
+                }
+                None if expected.required => {
+                    return Err(Error::SignInRequired {
+                        reason: format!(
+                            "the sign-in response does not name its issuer, though {} names itself in every response (RFC 9207): it may come from another server, so its code was not sent anywhere; start again",
+                            expected.issuer
+                        ),
+                    });
+                }
+                None => {}
+            }
+        }
         let grant = AuthorizationCodeGrant::new(callback.code.clone(), self.redirect_uri)
             .for_scopes(self.scopes);
         Ok(match self.verifier {
@@ -120,6 +156,45 @@ impl AuthorizationRequestBuilder {
     pub fn resource(mut self, resource: impl Into<String>) -> Self {
         self.resources.push(resource.into());
         self
+    }
+
+    /// The issuer the response must come from (RFC 9207, the defence
+    /// against mix-up attacks when a client knows several servers): a
+    /// response whose `iss` names another is refused before its code is
+    /// sent anywhere. With `required` (the server's metadata says
+    /// `authorization_response_iss_parameter_supported`) a response without
+    /// `iss` is refused too. Without this call `iss` is not checked.
+    ///
+    /// ```
+    /// use authkit_core::endpoint::RequestContext;
+    /// use authkit_core::sign_in::{AuthorizationRequest, Callback};
+    /// use authkit_core::secret::AuthorizationCode;
+    ///
+    /// let authorize = url::Url::parse("https://login.example.com/authorize")?;
+    /// let request = AuthorizationRequest::builder(&authorize, "cli", "http://127.0.0.1:8400/callback")
+    ///     .issuer("https://login.example.com", true)
+    ///     .build(&RequestContext::default());
+    /// let forged = Callback {
+    ///     code: AuthorizationCode::new("code"),
+    ///     state: Some(request.state().as_str().to_owned()),
+    ///     iss: Some("https://evil.example".into()),
+    /// };
+    /// assert!(request.grant(&forged).is_err());
+    /// # Ok::<(), url::ParseError>(())
+    /// ```
+    pub fn issuer(mut self, issuer: impl Into<String>, required: bool) -> Self {
+        self.issuer = Some(ExpectedIssuer {
+            issuer: issuer.into(),
+            required,
+        });
+        self
+    }
+
+    /// [`AuthorizationRequestBuilder::issuer`] from the server's metadata:
+    /// its issuer, required when it says it names itself in responses.
+    pub fn issuer_from(self, metadata: &ServerMetadata) -> Self {
+        let required = metadata.authorization_response_iss_parameter_supported();
+        self.issuer(metadata.issuer(), required)
     }
 
     /// Sends a PKCE challenge (the default); off only for a server that
@@ -164,6 +239,7 @@ impl AuthorizationRequestBuilder {
             verifier,
             redirect_uri: self.redirect_uri,
             scopes: self.scopes,
+            issuer: self.issuer,
         }
     }
 }

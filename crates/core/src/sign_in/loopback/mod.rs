@@ -35,6 +35,9 @@ pub struct Callback {
     pub code: AuthorizationCode,
     /// The `state` parameter, if the redirect had one.
     pub state: Option<String>,
+    /// The `iss` parameter (RFC 9207): the issuer that answered, if the
+    /// server names itself.
+    pub iss: Option<String>,
 }
 
 /// The largest request head the receiver reads.
@@ -233,6 +236,7 @@ impl LoopbackReceiver {
         Some(Ok(Callback {
             code: AuthorizationCode::new(code),
             state,
+            iss: param("iss"),
         }))
     }
 }
