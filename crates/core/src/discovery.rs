@@ -376,13 +376,14 @@ mod tests {
     #[test]
     fn metadata_locations_follow_both_specifications() {
         let urls = metadata_urls(&Url::parse("https://login.example.com/tenant/v2").unwrap());
+        // With a path, RFC 8414's inserted form first (RFC 8414 §5).
         assert_eq!(
             urls[0].as_str(),
-            "https://login.example.com/tenant/v2/.well-known/openid-configuration"
+            "https://login.example.com/.well-known/oauth-authorization-server/tenant/v2"
         );
         assert_eq!(
             urls[1].as_str(),
-            "https://login.example.com/.well-known/oauth-authorization-server/tenant/v2"
+            "https://login.example.com/tenant/v2/.well-known/openid-configuration"
         );
         let root = metadata_urls(&Url::parse("https://login.example.com").unwrap());
         assert_eq!(

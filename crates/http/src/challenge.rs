@@ -9,6 +9,9 @@
 //! the quoted-string escapes of RFC 9110 §5.6.4, and never panics.
 
 use std::fmt;
+use std::time::Duration;
+
+use authkit_core::sign_in::StepUp;
 
 use http::HeaderMap;
 use http::header::WWW_AUTHENTICATE;
@@ -25,6 +28,10 @@ pub enum BearerError {
     /// `insufficient_scope`: the token is valid but lacks a scope; a new
     /// token of the same grant will not help.
     InsufficientScope,
+    /// `insufficient_user_authentication` (RFC 9470 §3): the person must
+    /// sign in more strongly or more recently (`acr_values`, `max_age`); a
+    /// new token of the same sign-in will not help.
+    InsufficientUserAuthentication,
     /// Any other value, as the server spelt it.
     Other(String),
 }
@@ -35,6 +42,7 @@ impl BearerError {
             "invalid_request" => BearerError::InvalidRequest,
             "invalid_token" => BearerError::InvalidToken,
             "insufficient_scope" => BearerError::InsufficientScope,
+            "insufficient_user_authentication" => BearerError::InsufficientUserAuthentication,
             other => BearerError::Other(other.chars().take(64).collect()),
         }
     }
@@ -46,6 +54,7 @@ impl fmt::Display for BearerError {
             BearerError::InvalidRequest => "invalid_request",
             BearerError::InvalidToken => "invalid_token",
             BearerError::InsufficientScope => "insufficient_scope",
+            BearerError::InsufficientUserAuthentication => "insufficient_user_authentication",
             BearerError::Other(other) => other,
         })
     }
@@ -62,6 +71,12 @@ pub struct BearerChallenge {
     pub error_description: Option<String>,
     /// The `scope` the resource needs, space-separated, when given.
     pub scope: Option<String>,
+    /// The `acr_values` the resource accepts (RFC 9470 §3), space-separated,
+    /// when given.
+    pub acr_values: Option<String>,
+    /// The `max_age` the resource allows since the person last
+    /// authenticated, in seconds (RFC 9470 §3), when given as a number.
+    pub max_age: Option<u64>,
 }
 
 impl BearerChallenge {
@@ -88,6 +103,8 @@ impl BearerChallenge {
                     "error" => found.error = Some(BearerError::parse(&value)),
                     "error_description" => found.error_description = Some(value),
                     "scope" => found.scope = Some(value),
+                    "acr_values" => found.acr_values = Some(value),
+                    "max_age" => found.max_age = value.trim().parse().ok(),
                     _ => {}
                 }
             }
@@ -99,6 +116,26 @@ impl BearerChallenge {
     /// The scopes the resource needs, when the challenge names them.
     pub fn scopes(&self) -> impl Iterator<Item = &str> {
         self.scope.iter().flat_map(|s| s.split_whitespace())
+    }
+
+    /// What the resource asks of the next sign-in, when a new token of the
+    /// same grant cannot serve it: a stronger or more recent sign-in
+    /// (`insufficient_user_authentication`, with its `acr_values` and
+    /// `max_age`), or more scopes (`insufficient_scope`, with its `scope`).
+    pub fn step_up(&self) -> Option<StepUp> {
+        match self.error.as_ref()? {
+            BearerError::InsufficientUserAuthentication => Some(StepUp::for_user_authentication(
+                self.acr_values
+                    .iter()
+                    .flat_map(|a| a.split_whitespace())
+                    .map(str::to_owned),
+                self.max_age.map(Duration::from_secs),
+            )),
+            BearerError::InsufficientScope => {
+                Some(StepUp::for_scopes(self.scopes().map(str::to_owned)))
+            }
+            _ => None,
+        }
     }
 }
 
@@ -199,6 +236,34 @@ mod tests {
         assert_eq!(c.scopes().collect::<Vec<_>>(), ["read", "write"]);
         assert!(BearerChallenge::parse(r#"Basic realm="only basic""#).is_none());
         assert!(BearerChallenge::parse("Negotiate abc123==").is_none());
+    }
+
+    #[test]
+    fn a_step_up_challenge_names_what_the_next_sign_in_needs() {
+        let c = BearerChallenge::parse(
+            r#"Bearer error="insufficient_user_authentication", acr_values="myACR", max_age=5"#,
+        )
+        .unwrap();
+        assert_eq!(c.error, Some(BearerError::InsufficientUserAuthentication));
+        let asked = c.step_up().unwrap();
+        assert_eq!(asked.acr_values(), ["myACR"]);
+        assert_eq!(asked.max_age(), Some(Duration::from_secs(5)));
+        // A max_age that is not a number is not guessed at.
+        let c = BearerChallenge::parse(
+            r#"Bearer error="insufficient_user_authentication", max_age="soon""#,
+        )
+        .unwrap();
+        assert_eq!(c.max_age, None);
+        assert!(c.step_up().unwrap().acr_values().is_empty());
+        // Only the two step-up errors ask for one.
+        let c = BearerChallenge::parse(r#"Bearer error="invalid_token""#).unwrap();
+        assert!(c.step_up().is_none());
+        assert!(
+            BearerChallenge::parse("Bearer")
+                .unwrap()
+                .step_up()
+                .is_none()
+        );
     }
 
     #[test]

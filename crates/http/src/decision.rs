@@ -23,9 +23,13 @@ pub(crate) enum Verdict {
 pub(crate) fn verdict(status: StatusCode, headers: &HeaderMap) -> Verdict {
     let challenge = BearerChallenge::from_headers(headers);
     let error = challenge.as_ref().and_then(|c| c.error.as_ref());
-    if error == Some(&BearerError::InsufficientScope) {
-        // The token is fine; its grant lacks a scope. A new token of the same
-        // grant would be refused the same way.
+    if matches!(
+        error,
+        Some(BearerError::InsufficientScope | BearerError::InsufficientUserAuthentication)
+    ) {
+        // The token is fine; its grant lacks a scope, or its sign-in is not
+        // strong or recent enough (RFC 9470). A new token of the same grant
+        // would be refused the same way.
         return Verdict::Accepted;
     }
     if status == StatusCode::UNAUTHORIZED || error == Some(&BearerError::InvalidToken) {

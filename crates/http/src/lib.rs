@@ -30,12 +30,17 @@
 //! - **Only replayable requests are replayed.** A body in memory is sent
 //!   again; a streaming body is not (see [`ReplayBody`]), and its 401 goes
 //!   back as it is.
-//! - **A missing scope is not a bad token.** A 403 with
-//!   `error="insufficient_scope"` is returned at once: a new token of the
-//!   same grant would be refused the same way.
+//! - **A missing scope or a weak sign-in is not a bad token.** A challenge
+//!   with `error="insufficient_scope"` or
+//!   `error="insufficient_user_authentication"` (RFC 9470, step-up) is
+//!   returned at once: a new token of the same grant would be refused the
+//!   same way.
 //! - **The caller sees why.** A refusal that goes back carries the parsed
-//!   [`BearerChallenge`] (`error`, `error_description`, `scope`) in the
-//!   response's extensions.
+//!   [`BearerChallenge`] (`error`, `error_description`, `scope`,
+//!   `acr_values`, `max_age`) in the response's extensions; for the two
+//!   above also a typed [`StepUp`](authkit_core::sign_in::StepUp) saying
+//!   what the resource asks of the next sign-in, which
+//!   `AuthorizationRequestBuilder::step_up` puts on a browser sign-in.
 //! - **Per request**: [`UseManager`] names another account's manager,
 //!   [`WithoutToken`] sends the request bare.
 //! - **Secrets**: the header value is marked sensitive; the token is in no

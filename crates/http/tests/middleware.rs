@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use authkit_core::grant::PasswordGrant;
+use authkit_core::sign_in::{AuthorizationRequest, StepUp};
 use authkit_core::{
     ClientAuth, GenericProvider, MemoryStore, Password, TokenEndpoint, TokenManager,
 };
@@ -145,8 +146,65 @@ async fn insufficient_scope_is_not_retried() {
     assert_eq!(response.status(), 403);
     let challenge = response.extensions().get::<BearerChallenge>().unwrap();
     assert_eq!(challenge.scopes().collect::<Vec<_>>(), ["admin"]);
+    let asked = response.extensions().get::<StepUp>().unwrap();
+    assert_eq!(asked.scopes(), ["admin"]);
+    assert!(!asked.needs_user_authentication());
     assert_eq!(resource.received_requests().await.unwrap().len(), 1);
     assert_eq!(server.log().count("refresh_token"), 0);
+}
+
+/// RFC 9470: a 401 that asks for a stronger or more recent sign-in is not
+/// a bad token. It is not replayed, no token is refreshed for it, and the
+/// caller gets what was asked, typed, ready for the next sign-in.
+#[tokio::test]
+async fn a_step_up_challenge_is_handed_back_typed_and_not_replayed() {
+    let resource = resource_answering(ResponseTemplate::new(401).insert_header(
+        "WWW-Authenticate",
+        r#"Bearer error="insufficient_user_authentication", error_description="A different authentication level is required", acr_values="myACR phr", max_age="300""#,
+    ))
+    .await;
+    let server = server().await;
+    let manager = manager(&server, "alice", "pw");
+    let token = manager.access_token().await.unwrap();
+    let response = client(&manager)
+        .get(format!("{}/api", resource.uri()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+    assert_eq!(
+        resource.received_requests().await.unwrap().len(),
+        1,
+        "a fresh token of the same sign-in would be refused the same way"
+    );
+    assert_eq!(server.log().count("refresh_token"), 0);
+    assert_eq!(server.log().count("password"), 1);
+    assert!(
+        manager.access_token().await.unwrap().same_secret(&token),
+        "the token was not invalidated"
+    );
+    let challenge = response.extensions().get::<BearerChallenge>().unwrap();
+    assert_eq!(
+        challenge.error,
+        Some(BearerError::InsufficientUserAuthentication)
+    );
+    let asked = response.extensions().get::<StepUp>().unwrap();
+    assert!(asked.needs_user_authentication());
+    assert_eq!(asked.acr_values(), ["myACR", "phr"]);
+    assert_eq!(asked.max_age(), Some(std::time::Duration::from_secs(300)));
+
+    // The next browser sign-in asks for it.
+    let authorize = url::Url::parse("https://login.example.com/authorize").unwrap();
+    let request = AuthorizationRequest::builder(&authorize, "cli", "http://127.0.0.1:8400/cb")
+        .step_up(asked)
+        .build(&authkit_core::endpoint::RequestContext::default());
+    let pairs: Vec<(String, String)> = request
+        .url()
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    assert!(pairs.contains(&("acr_values".into(), "myACR phr".into())));
+    assert!(pairs.contains(&("max_age".into(), "300".into())));
 }
 
 #[tokio::test]

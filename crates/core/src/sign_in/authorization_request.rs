@@ -10,6 +10,8 @@
 //! redirect's `state`, and its `iss` when the issuer is known (RFC 9207),
 //! before anything is sent, and makes the code exchange.
 
+use std::time::Duration;
+
 use url::Url;
 
 use crate::discovery::ServerMetadata;
@@ -18,6 +20,7 @@ use crate::error::{Error, scrub};
 use crate::grant::authorization_code::AuthorizationCodeGrant;
 use crate::grant::pkce::{PkceVerifier, State};
 use crate::sign_in::loopback::Callback;
+use crate::sign_in::step_up::StepUp;
 
 /// A pending browser sign-in: the URL to open, and what the exchange needs.
 #[derive(Debug)]
@@ -60,6 +63,8 @@ pub struct AuthorizationRequestBuilder {
     resources: Vec<String>,
     pkce: bool,
     issuer: Option<ExpectedIssuer>,
+    acr_values: Vec<String>,
+    max_age: Option<Duration>,
 }
 
 impl AuthorizationRequest {
@@ -78,6 +83,8 @@ impl AuthorizationRequest {
             resources: Vec::new(),
             pkce: true,
             issuer: None,
+            acr_values: Vec::new(),
+            max_age: None,
         }
     }
 
@@ -197,6 +204,42 @@ impl AuthorizationRequestBuilder {
         self.issuer(metadata.issuer(), required)
     }
 
+    /// Asks for what a resource's challenge asked for ([`StepUp`], RFC
+    /// 9470 §4): its `acr_values` and `max_age` go on the request, and its
+    /// scopes join the request's.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use authkit_core::endpoint::RequestContext;
+    /// use authkit_core::sign_in::{AuthorizationRequest, StepUp};
+    ///
+    /// let authorize = url::Url::parse("https://login.example.com/authorize")?;
+    /// let asked = StepUp::for_user_authentication(["urn:mace:incommon:iap:silver"], Some(Duration::from_secs(300)));
+    /// let request = AuthorizationRequest::builder(&authorize, "cli", "http://127.0.0.1:8400/callback")
+    ///     .step_up(&asked)
+    ///     .build(&RequestContext::default());
+    /// let query = request.url().query().unwrap_or_default();
+    /// assert!(query.contains("acr_values=urn%3Amace%3Aincommon%3Aiap%3Asilver"));
+    /// assert!(query.contains("max_age=300"));
+    /// # Ok::<(), url::ParseError>(())
+    /// ```
+    pub fn step_up(mut self, asked: &StepUp) -> Self {
+        for acr in asked.acr_values() {
+            if !self.acr_values.contains(acr) {
+                self.acr_values.push(acr.clone());
+            }
+        }
+        if let Some(max_age) = asked.max_age() {
+            self.max_age = Some(self.max_age.map_or(max_age, |m| m.min(max_age)));
+        }
+        for scope in asked.scopes() {
+            if !self.scopes.contains(scope) {
+                self.scopes.push(scope.clone());
+            }
+        }
+        self
+    }
+
     /// Sends a PKCE challenge (the default); off only for a server that
     /// refuses one.
     pub fn pkce(mut self, enabled: bool) -> Self {
@@ -231,6 +274,12 @@ impl AuthorizationRequestBuilder {
             }
             if let Some(dpop) = cx.dpop() {
                 query.append_pair("dpop_jkt", dpop.key().thumbprint());
+            }
+            if !self.acr_values.is_empty() {
+                query.append_pair("acr_values", &self.acr_values.join(" "));
+            }
+            if let Some(max_age) = self.max_age {
+                query.append_pair("max_age", &max_age.as_secs().to_string());
             }
         }
         AuthorizationRequest {
