@@ -1,6 +1,7 @@
 //! Any bytes as `WWW-Authenticate` header values (RFC 6750 §3, RFC 9449
 //! §7.1, several challenges per value): the Bearer challenge when there is
-//! one, never a panic; its scopes are the words of its `scope` parameter.
+//! one, never a panic; its scopes are the words of its `scope` parameter,
+//! and a step-up it asks for holds only the challenge's own words.
 #![no_main]
 
 use authkit_http::BearerChallenge;
@@ -16,6 +17,19 @@ fuzz_target!(|data: &[u8]| {
             .map(|s| s.split_whitespace().collect())
             .unwrap_or_default();
         assert_eq!(challenge.scopes().collect::<Vec<_>>(), words);
+        // A step-up (RFC 9470) carries the challenge's words, never more.
+        if let Some(asked) = challenge.step_up() {
+            let acr: Vec<&str> = challenge
+                .acr_values
+                .as_deref()
+                .map(|s| s.split_whitespace().collect())
+                .unwrap_or_default();
+            assert!(asked.acr_values().iter().all(|a| acr.contains(&a.as_str())));
+            assert!(asked.scopes().iter().all(|s| words.contains(&s.as_str())));
+            if let Some(max_age) = asked.max_age() {
+                assert_eq!(Some(max_age.as_secs()), challenge.max_age);
+            }
+        }
         let _ = format!("{challenge:?}");
     }
     // The same bytes as header values, one per line, as a response has them.

@@ -10,7 +10,6 @@
 //! with `AUTHKIT_REQUIRE_REAL_FAULTS=1` (as in CI) they fail instead.
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -19,7 +18,7 @@ use authkit_core::{
     ClientAuth, Error, GenericProvider, Password, StoreError, TokenEndpoint, TokenManager,
 };
 use authkit_store_file::{FileStore, WriteStep};
-use authkit_testkit::support::load;
+use authkit_testkit::support::{fill_to_the_last_byte, load};
 use authkit_testkit::{MockAuthServer, MockClient, RefreshPolicy};
 use time::Duration;
 
@@ -116,22 +115,6 @@ fn temp_files(dir: &Path) -> usize {
         .count()
 }
 
-/// Fills the file system under `dir` to the last byte (growing the filler
-/// file of an earlier call); the filler file is returned, to be removed when
-/// the test makes room again.
-fn fill(dir: &Path) -> PathBuf {
-    let filler = dir.join("filler");
-    let mut file = fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&filler)
-        .unwrap();
-    let chunk = vec![0u8; 4096];
-    while file.write_all(&chunk).is_ok() {}
-    while file.write_all(&[0u8]).is_ok() {}
-    filler
-}
-
 /// Two processes' managers on one account of a file store whose disk fills
 /// up. The room for the next save was reserved when the account was last
 /// saved, and each save frees the old file's blocks for the next
@@ -161,7 +144,7 @@ async fn a_full_disk_never_lets_a_second_holder_spend_a_refresh_token_the_first_
             .same_secret(&first)
     );
 
-    let filler = fill(dir.path());
+    let filler = fill_to_the_last_byte(dir.path());
 
     // Refreshes on the full disk use the reserved room: each is saved, and
     // the other holder serves it from the store.
@@ -192,7 +175,7 @@ async fn a_full_disk_never_lets_a_second_holder_spend_a_refresh_token_the_first_
         .path_for(first_process.account_key())
         .with_extension("reserved");
     fs::remove_file(&reserved).unwrap();
-    fill(dir.path());
+    fill_to_the_last_byte(dir.path());
 
     // No room can be reserved on the full disk: the next refresh is refused
     // by the store, in either process, before anything is sent.

@@ -1,6 +1,7 @@
 //! Helpers every crate's tests share: a fast retry policy, endpoint settings
 //! for a local server, bound token sets to seed stores with, loading and
-//! saving through a store's hold, and the assertions that no secret was shown.
+//! saving through a store's hold, the assertions that no secret was shown,
+//! and filling a (test's own, small) file system to the last byte.
 
 use std::time::Duration;
 
@@ -212,4 +213,25 @@ impl<T: Send + 'static> Drop for DropOffRuntime<T> {
             let _ = std::thread::spawn(move || drop(value)).join();
         }
     }
+}
+
+/// Fills the file system that holds `dir` to the last byte, growing the
+/// file `filler` in `dir` (so a second call fills what was freed since);
+/// returns that file, to be removed when the test makes room again. Meant
+/// for a `tmpfs` a test mounted: on a real disk it writes until it is full.
+pub fn fill_to_the_last_byte(dir: &std::path::Path) -> std::path::PathBuf {
+    use std::io::Write;
+    let filler = dir.join("filler");
+    let Ok(mut file) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&filler)
+    else {
+        // Not even the file could be made: the file system is full already.
+        return filler;
+    };
+    let chunk = vec![0u8; 4096];
+    while file.write_all(&chunk).is_ok() {}
+    while file.write_all(&[0u8]).is_ok() {}
+    filler
 }

@@ -1,6 +1,5 @@
 //! The faults the soak makes, and when each held.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
@@ -113,16 +112,7 @@ impl Tmpfs {
 
     /// Fills it to the last byte; returns the filler file.
     pub fn fill(&self) -> PathBuf {
-        let filler = self.0.join("filler");
-        let mut file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&filler)
-            .unwrap();
-        let chunk = vec![0u8; 4096];
-        while file.write_all(&chunk).is_ok() {}
-        while file.write_all(&[0u8]).is_ok() {}
-        filler
+        authkit_testkit::support::fill_to_the_last_byte(&self.0)
     }
 }
 
