@@ -118,6 +118,16 @@ impl BearerChallenge {
         self.scope.iter().flat_map(|s| s.split_whitespace())
     }
 
+    /// Puts this challenge in a response's `extensions` for the caller, and
+    /// with it the [`StepUp`] it asks for, if any: what a refusal that goes
+    /// back carries, the same from the middleware and the tower layer.
+    pub(crate) fn attach_to(self, extensions: &mut http::Extensions) {
+        if let Some(step_up) = self.step_up() {
+            extensions.insert(step_up);
+        }
+        extensions.insert(self);
+    }
+
     /// What the resource asks of the next sign-in, when a new token of the
     /// same grant cannot serve it: a stronger or more recent sign-in
     /// (`insufficient_user_authentication`, with its `acr_values` and

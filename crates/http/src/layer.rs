@@ -85,10 +85,7 @@ impl<S> fmt::Debug for AuthService<S> {
 
 fn with_challenge<B>(mut response: http::Response<B>) -> http::Response<B> {
     if let Some(challenge) = BearerChallenge::from_headers(response.headers()) {
-        if let Some(step_up) = challenge.step_up() {
-            response.extensions_mut().insert(step_up);
-        }
-        response.extensions_mut().insert(challenge);
+        challenge.attach_to(response.extensions_mut());
     }
     response
 }

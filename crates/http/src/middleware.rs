@@ -57,10 +57,7 @@ impl fmt::Debug for AuthMiddleware {
 
 fn with_challenge(mut response: reqwest::Response) -> reqwest::Response {
     if let Some(challenge) = BearerChallenge::from_headers(response.headers()) {
-        if let Some(step_up) = challenge.step_up() {
-            response.extensions_mut().insert(step_up);
-        }
-        response.extensions_mut().insert(challenge);
+        challenge.attach_to(response.extensions_mut());
     }
     response
 }
