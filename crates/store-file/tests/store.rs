@@ -267,8 +267,11 @@ async fn a_save_under_the_lock_is_seen_by_the_next_holder() {
 
 #[tokio::test]
 async fn a_sealed_file_store_keeps_no_token_in_plain_text() {
+    // Long enough never to occur by chance in the ciphertext: a two-letter
+    // password turned up in the random bytes about once in 400 runs.
+    const PASSWORD: &str = "a password no ciphertext spells by chance";
     let server = MockAuthServer::builder()
-        .user("alice", "pw")
+        .user("alice", PASSWORD)
         .client(MockClient::public("api"))
         .start()
         .await;
@@ -283,7 +286,7 @@ async fn a_sealed_file_store_keeps_no_token_in_plain_text() {
         .build()
         .unwrap();
     let provider = GenericProvider::new("demo:alice", endpoint)
-        .with_grant(PasswordGrant::new("alice", Password::new("pw")));
+        .with_grant(PasswordGrant::new("alice", Password::new(PASSWORD)));
     let account = provider.account_key().clone();
     let manager = TokenManager::new(provider, sealed.clone());
     let token = manager.access_token().await.unwrap();
