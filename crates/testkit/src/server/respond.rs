@@ -19,8 +19,12 @@ pub(crate) struct ResourceResponder(pub(crate) Arc<Mutex<State>>);
 impl Respond for TokenResponder {
     fn respond(&self, request: &Request) -> ResponseTemplate {
         let mut state = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        // The wire record keeps the fields in the order sent (and any sent
+        // twice); the grant logic reads them by name.
+        let sent_form: Vec<(String, String)> =
+            form_urlencoded::parse(&request.body).into_owned().collect();
         let token_request = TokenRequest {
-            form: form_urlencoded::parse(&request.body).into_owned().collect(),
+            form: sent_form.iter().cloned().collect(),
             authorization: request
                 .headers
                 .get("authorization")
@@ -28,11 +32,7 @@ impl Respond for TokenResponder {
                 .map(str::to_owned),
         };
         state.wire.push(crate::wire::WireRequest {
-            form: token_request
-                .form
-                .iter()
-                .map(|(name, value)| (name.clone(), value.clone()))
-                .collect(),
+            form: sent_form,
             headers: request
                 .headers
                 .iter()
