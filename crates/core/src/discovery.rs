@@ -72,6 +72,10 @@ pub struct ServerMetadata {
     dpop_signing_alg_values_supported: Option<Vec<String>>,
     #[serde(default)]
     authorization_response_iss_parameter_supported: bool,
+    #[serde(default)]
+    pushed_authorization_request_endpoint: Option<String>,
+    #[serde(default)]
+    require_pushed_authorization_requests: bool,
     #[serde(flatten)]
     fields: serde_json::Map<String, serde_json::Value>,
 }
@@ -112,6 +116,7 @@ impl ServerMetadata {
             &metadata.device_authorization_endpoint,
             &metadata.revocation_endpoint,
             &metadata.introspection_endpoint,
+            &metadata.pushed_authorization_request_endpoint,
         ]
         .into_iter()
         .flatten()
@@ -145,6 +150,18 @@ impl ServerMetadata {
     /// The device authorization endpoint (RFC 8628).
     pub fn device_authorization_endpoint(&self) -> Option<&str> {
         self.device_authorization_endpoint.as_deref()
+    }
+
+    /// The pushed authorization request endpoint (RFC 9126 §5), where a
+    /// browser sign-in's parameters can be sent ahead, authenticated.
+    pub fn pushed_authorization_request_endpoint(&self) -> Option<&str> {
+        self.pushed_authorization_request_endpoint.as_deref()
+    }
+
+    /// Whether the server takes browser sign-ins only as pushed requests
+    /// (`require_pushed_authorization_requests`, RFC 9126 §5).
+    pub fn require_pushed_authorization_requests(&self) -> bool {
+        self.require_pushed_authorization_requests
     }
 
     /// The revocation endpoint (RFC 7009).

@@ -110,12 +110,13 @@ pub mod deps {
 }
 
 /// Hooks for fuzzing and property tests: the parsers of what servers and
-/// stores send (token responses, device authorization and introspection
-/// responses, sealed values) on their own. Not part of the stable interface.
+/// stores send (token responses, device authorization, pushed authorization
+/// and introspection responses, sealed values) on their own. Not part of the stable interface.
 #[doc(hidden)]
 pub mod __private {
     pub use crate::device::read_authorization;
     pub use crate::endpoint::response::{ParseContext, ResponseParts, interpret};
     pub use crate::introspection::read_introspection;
+    pub use crate::sign_in::pushed::read_pushed;
     pub use crate::store::sealed::open_sealed;
 }

@@ -268,7 +268,13 @@ impl TokenEndpoint {
             .inner
             .auth
             .form_params(&self.inner.url, cx.clock.now())?;
-        for param in auth.iter().chain(call.params.iter()) {
+        // A field the client authentication sends (a pushed authorization
+        // request's `client_id`) is sent once, as the authentication has it.
+        let own = call
+            .params
+            .iter()
+            .filter(|param| !auth.iter().any(|a| a.name() == param.name()));
+        for param in auth.iter().chain(own) {
             form.append_pair(param.name(), param.value().expose());
         }
         Ok(SecretString::from(form.finish()))

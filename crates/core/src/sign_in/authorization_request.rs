@@ -8,18 +8,23 @@
 //! (unless a server cannot take one), and the DPoP key's thumbprint when the
 //! sign-in's context carries one. [`AuthorizationRequest::grant`] checks the
 //! redirect's `state`, and its `iss` when the issuer is known (RFC 9207),
-//! before anything is sent, and makes the code exchange.
+//! before anything is sent, and makes the code exchange. The same
+//! parameters can be pushed to the server instead of riding in the URL
+//! ([`AuthorizationRequestBuilder::push`], RFC 9126).
 
 use std::time::Duration;
 
+use time::OffsetDateTime;
 use url::Url;
 
 use crate::discovery::ServerMetadata;
 use crate::endpoint::token_endpoint::RequestContext;
 use crate::error::{Error, scrub};
 use crate::grant::authorization_code::AuthorizationCodeGrant;
+use crate::grant::grant_type::FormParam;
 use crate::grant::pkce::{PkceVerifier, State};
 use crate::sign_in::loopback::Callback;
+use crate::sign_in::pushed::PushedAuthorization;
 use crate::sign_in::step_up::StepUp;
 
 /// A pending browser sign-in: the URL to open, and what the exchange needs.
@@ -31,6 +36,7 @@ pub struct AuthorizationRequest {
     redirect_uri: String,
     scopes: Vec<String>,
     issuer: Option<ExpectedIssuer>,
+    expires_at: Option<OffsetDateTime>,
 }
 
 /// The issuer a sign-in's response must come from (RFC 9207), and whether
@@ -96,6 +102,19 @@ impl AuthorizationRequest {
     /// The `state` the redirect must bring back.
     pub fn state(&self) -> &State {
         &self.state
+    }
+
+    /// Until when the URL can be opened: a pushed request's `request_uri`
+    /// expires (RFC 9126 §2.2), after which the server shows the person an
+    /// error instead of a sign-in; push again for a new URL. `None` for a
+    /// request that was not pushed, whose URL holds everything.
+    pub fn expires_at(&self) -> Option<OffsetDateTime> {
+        self.expires_at
+    }
+
+    /// Whether the URL was pushed and its reference has expired at `now`.
+    pub fn is_expired(&self, now: OffsetDateTime) -> bool {
+        self.expires_at.is_some_and(|at| now >= at)
     }
 
     /// The redirect URI, exactly as it was sent.
@@ -254,34 +273,95 @@ impl AuthorizationRequestBuilder {
     pub fn build(self, cx: &RequestContext) -> AuthorizationRequest {
         let state = State::generate();
         let verifier = self.pkce.then(PkceVerifier::generate);
-        let mut url = self.url;
-        {
-            let mut query = url.query_pairs_mut();
-            if !self.scopes.is_empty() {
-                query.append_pair("scope", &self.scopes.join(" "));
-            }
-            query.append_pair("response_type", "code");
-            query.append_pair("redirect_uri", &self.redirect_uri);
-            query.append_pair("client_id", &self.client_id);
-            query.append_pair("state", state.as_str());
-            if let Some(verifier) = &verifier {
-                let challenge = verifier.challenge();
-                query.append_pair("code_challenge", challenge.as_str());
-                query.append_pair("code_challenge_method", challenge.method());
-            }
-            for resource in &self.resources {
-                query.append_pair("resource", resource);
-            }
-            if let Some(dpop) = cx.dpop() {
-                query.append_pair("dpop_jkt", dpop.key().thumbprint());
-            }
-            if !self.acr_values.is_empty() {
-                query.append_pair("acr_values", &self.acr_values.join(" "));
-            }
-            if let Some(max_age) = self.max_age {
-                query.append_pair("max_age", &max_age.as_secs().to_string());
-            }
+        let mut url = self.url.clone();
+        url.query_pairs_mut()
+            .extend_pairs(self.parameters(&state, verifier.as_ref(), cx));
+        self.finish(url, state, verifier, None)
+    }
+
+    /// As [`AuthorizationRequestBuilder::build`], with the parameters
+    /// pushed to the server first (RFC 9126) with the client's own
+    /// authentication and, when `cx` carries a DPoP key, its proof. The
+    /// URL to open then carries only `client_id` and the `request_uri` the
+    /// server answered with, and [`AuthorizationRequest::expires_at`] says
+    /// until when it can be opened. Use it when the server's metadata says
+    /// `require_pushed_authorization_requests`, when the client is
+    /// registered to require it, or whenever the server offers it.
+    ///
+    /// A refusal from the endpoint is an [`Error::Refused`] like a token
+    /// endpoint's (`invalid_client`, `invalid_request`, `invalid_scope`);
+    /// a `client_id` other than the endpoint's client is a configuration
+    /// error, found before anything is sent.
+    pub async fn push(
+        self,
+        par: &PushedAuthorization,
+        cx: &RequestContext,
+    ) -> Result<AuthorizationRequest, Error> {
+        if par.client_id() != self.client_id {
+            return Err(Error::config(format!(
+                "the sign-in is for the client {}, but the pushed authorization request would authenticate as {}",
+                self.client_id,
+                par.client_id()
+            )));
         }
+        let state = State::generate();
+        let verifier = self.pkce.then(PkceVerifier::generate);
+        let params = self
+            .parameters(&state, verifier.as_ref(), cx)
+            .into_iter()
+            .map(|(name, value)| FormParam::plain(name, value))
+            .collect();
+        let pushed = par.push(params, cx).await?;
+        let mut url = self.url.clone();
+        url.query_pairs_mut()
+            .append_pair("client_id", &self.client_id)
+            .append_pair("request_uri", &pushed.request_uri);
+        Ok(self.finish(url, state, verifier, Some(pushed.expires_at)))
+    }
+
+    /// The authorization request's parameters (RFC 6749 §4.1.1 and the
+    /// extensions), in the order they are sent.
+    fn parameters(
+        &self,
+        state: &State,
+        verifier: Option<&PkceVerifier>,
+        cx: &RequestContext,
+    ) -> Vec<(&'static str, String)> {
+        let mut params = Vec::new();
+        if !self.scopes.is_empty() {
+            params.push(("scope", self.scopes.join(" ")));
+        }
+        params.push(("response_type", "code".to_owned()));
+        params.push(("redirect_uri", self.redirect_uri.clone()));
+        params.push(("client_id", self.client_id.clone()));
+        params.push(("state", state.as_str().to_owned()));
+        if let Some(verifier) = verifier {
+            let challenge = verifier.challenge();
+            params.push(("code_challenge", challenge.as_str().to_owned()));
+            params.push(("code_challenge_method", challenge.method().to_owned()));
+        }
+        for resource in &self.resources {
+            params.push(("resource", resource.clone()));
+        }
+        if let Some(dpop) = cx.dpop() {
+            params.push(("dpop_jkt", dpop.key().thumbprint().to_owned()));
+        }
+        if !self.acr_values.is_empty() {
+            params.push(("acr_values", self.acr_values.join(" ")));
+        }
+        if let Some(max_age) = self.max_age {
+            params.push(("max_age", max_age.as_secs().to_string()));
+        }
+        params
+    }
+
+    fn finish(
+        self,
+        url: Url,
+        state: State,
+        verifier: Option<PkceVerifier>,
+        expires_at: Option<OffsetDateTime>,
+    ) -> AuthorizationRequest {
         AuthorizationRequest {
             url,
             state,
@@ -289,6 +369,7 @@ impl AuthorizationRequestBuilder {
             redirect_uri: self.redirect_uri,
             scopes: self.scopes,
             issuer: self.issuer,
+            expires_at,
         }
     }
 }
