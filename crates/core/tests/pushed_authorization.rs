@@ -74,16 +74,16 @@ async fn the_parameters_go_to_the_server_authenticated_and_the_url_carries_only_
         .await;
     let clock = Arc::new(ManualClock::starting_now());
     let cx = RequestContext::new(clock.clone());
-    let request = AuthorizationRequest::builder(
-        &authorize(&server),
-        "cli",
-        "http://127.0.0.1:8400/callback",
-    )
-    .scopes(["openid", "offline_access"])
-    .resource("https://api.example.test/")
-    .push(&par(&server, ClientAuth::basic("cli", ClientSecret::new(SECRET))), &cx)
-    .await
-    .unwrap();
+    let request =
+        AuthorizationRequest::builder(&authorize(&server), "cli", "http://127.0.0.1:8400/callback")
+            .scopes(["openid", "offline_access"])
+            .resource("https://api.example.test/")
+            .push(
+                &par(&server, ClientAuth::basic("cli", ClientSecret::new(SECRET))),
+                &cx,
+            )
+            .await
+            .unwrap();
 
     // The URL holds nothing but who the client is and the reference.
     let query: Vec<(String, String)> = request.url().query_pairs().into_owned().collect();
@@ -132,10 +132,11 @@ async fn the_reference_expires_when_the_server_says() {
     let clock = Arc::new(ManualClock::starting_now());
     let cx = RequestContext::new(clock.clone());
     let sent_at = cx.clock().now();
-    let request = AuthorizationRequest::builder(&authorize(&server), "cli", "http://127.0.0.1:1/cb")
-        .push(&par(&server, ClientAuth::public("cli")), &cx)
-        .await
-        .unwrap();
+    let request =
+        AuthorizationRequest::builder(&authorize(&server), "cli", "http://127.0.0.1:1/cb")
+            .push(&par(&server, ClientAuth::public("cli")), &cx)
+            .await
+            .unwrap();
     assert_eq!(
         request.expires_at(),
         Some(sent_at + time::Duration::seconds(60))
@@ -213,8 +214,7 @@ async fn a_dpop_sign_in_pushes_with_a_proof_and_the_keys_thumbprint_and_answers_
     let proof = sent[1].headers.get("dpop").unwrap().to_str().unwrap();
     let claims = proof.split('.').nth(1).unwrap();
     let claims: serde_json::Value = serde_json::from_slice(
-        &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, claims)
-            .unwrap(),
+        &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, claims).unwrap(),
     )
     .unwrap();
     assert_eq!(claims["nonce"], "nonce-1");
@@ -237,8 +237,10 @@ async fn the_endpoints_refusals_and_failures_are_classified_like_the_token_endpo
             "invalid_request",
         ),
         (
-            ResponseTemplate::new(503)
-                .set_body_raw("<html><body>Down for maintenance</body></html>", "text/html"),
+            ResponseTemplate::new(503).set_body_raw(
+                "<html><body>Down for maintenance</body></html>",
+                "text/html",
+            ),
             "transient",
         ),
         (
@@ -257,13 +259,14 @@ async fn the_endpoints_refusals_and_failures_are_classified_like_the_token_endpo
             .respond_with(answer)
             .mount(&server)
             .await;
-        let error = AuthorizationRequest::builder(&authorize(&server), "cli", "http://127.0.0.1:1/cb")
-            .push(
-                &par(&server, ClientAuth::basic("cli", ClientSecret::new(SECRET))),
-                &RequestContext::default(),
-            )
-            .await
-            .unwrap_err();
+        let error =
+            AuthorizationRequest::builder(&authorize(&server), "cli", "http://127.0.0.1:1/cb")
+                .push(
+                    &par(&server, ClientAuth::basic("cli", ClientSecret::new(SECRET))),
+                    &RequestContext::default(),
+                )
+                .await
+                .unwrap_err();
         let kind = match &error {
             Error::Refused(refusal) => match refusal.code() {
                 ErrorCode::InvalidClient => "invalid_client",
@@ -277,7 +280,10 @@ async fn the_endpoints_refusals_and_failures_are_classified_like_the_token_endpo
         assert_eq!(kind, expected, "{error}");
         assert_no_secrets(&format!("{error} {error:?}"), &[SECRET]);
         if expected == "invalid_request" {
-            assert!(error.to_string().contains("redirect_uri is not registered"), "{error}");
+            assert!(
+                error.to_string().contains("redirect_uri is not registered"),
+                "{error}"
+            );
         }
     }
 }
@@ -290,10 +296,14 @@ async fn a_sign_in_for_another_client_is_refused_before_anything_is_sent() {
         .expect(0)
         .mount(&server)
         .await;
-    let error = AuthorizationRequest::builder(&authorize(&server), "someone-else", "http://127.0.0.1:1/cb")
-        .push(&par(&server, ClientAuth::public("cli")), &RequestContext::default())
-        .await
-        .unwrap_err();
+    let error =
+        AuthorizationRequest::builder(&authorize(&server), "someone-else", "http://127.0.0.1:1/cb")
+            .push(
+                &par(&server, ClientAuth::public("cli")),
+                &RequestContext::default(),
+            )
+            .await
+            .unwrap_err();
     assert!(matches!(error, Error::Config(_)), "{error:?}");
     assert!(error.to_string().contains("someone-else"), "{error}");
 }

@@ -6,6 +6,8 @@
 // Prints "ready <issuer>" on stdout once it listens on 127.0.0.1:<port>.
 //
 // Enabled: discovery, client credentials, device flow, revocation,
+// pushed authorization requests (required by the clients authkit-par and
+// authkit-par-jwt),
 // introspection, resource indicators, refresh tokens, DPoP with nonces
 // required (the client authkit-dpop must use it; userinfo is the protected
 // resource); client authentication
@@ -87,6 +89,32 @@ const clients = [
     client_secret: 'authkit-test-secret',
     application_type: 'native',
     token_endpoint_auth_method: 'client_secret_basic',
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    redirect_uris: ['http://127.0.0.1/callback'],
+    scope: 'openid offline_access',
+  },
+  {
+    // A native app that must push its authorization requests (RFC 9126):
+    // a request in the URL alone is refused.
+    client_id: 'authkit-par',
+    client_secret: 'authkit-test-secret',
+    application_type: 'native',
+    token_endpoint_auth_method: 'client_secret_basic',
+    require_pushed_authorization_requests: true,
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    redirect_uris: ['http://127.0.0.1/callback'],
+    scope: 'openid offline_access api:read',
+  },
+  {
+    // The same, authenticating with a signed assertion (private_key_jwt).
+    client_id: 'authkit-par-jwt',
+    application_type: 'native',
+    token_endpoint_auth_method: 'private_key_jwt',
+    token_endpoint_auth_signing_alg: 'ES256',
+    jwks: { keys: [publicJwk('es256.pem', 'ES256')] },
+    require_pushed_authorization_requests: true,
     grant_types: ['authorization_code', 'refresh_token'],
     response_types: ['code'],
     redirect_uris: ['http://127.0.0.1/callback'],

@@ -208,8 +208,14 @@ mod tests {
     fn a_lifetime_as_a_string_or_a_fraction_is_read_and_a_huge_one_is_clamped() {
         let read = |body: &str| read_pushed(body.as_bytes(), at()).map(|p| p.expires_at);
         let lifetime = |seconds| at() + time::Duration::seconds(seconds);
-        assert_eq!(read(r#"{"request_uri":"u","expires_in":"90"}"#).unwrap(), lifetime(90));
-        assert_eq!(read(r#"{"request_uri":"u","expires_in":59.9}"#).unwrap(), lifetime(59));
+        assert_eq!(
+            read(r#"{"request_uri":"u","expires_in":"90"}"#).unwrap(),
+            lifetime(90)
+        );
+        assert_eq!(
+            read(r#"{"request_uri":"u","expires_in":59.9}"#).unwrap(),
+            lifetime(59)
+        );
         let far = read(r#"{"request_uri":"u","expires_in":18446744073709551615}"#).unwrap();
         assert!(far > lifetime(3600));
     }

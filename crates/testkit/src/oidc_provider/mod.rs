@@ -20,6 +20,10 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+mod browser;
+
+use browser::{Browser, Page, find_form, find_form_by_action, form_from, forms};
+
 /// A running `oidc-provider`; stopped when dropped.
 #[derive(Debug)]
 pub struct OidcProvider {
@@ -193,6 +197,30 @@ impl OidcProvider {
         tokens
     }
 
+    /// Plays the person at a browser sign-in: opens `authorization_url`,
+    /// signs in as `user` (consent is granted by itself) and returns where
+    /// the server then sends the browser: the client's redirect URI with
+    /// `code`, `state` and `iss`, or with `error` when the server refused
+    /// the request. The redirect is not followed, so nothing need listen
+    /// there.
+    pub async fn authorize(&self, authorization_url: &str, user: &str) -> url::Url {
+        let browser = Browser::new();
+        let page = browser.get(authorization_url).await;
+        if let Some(back) = page.left_to {
+            return back;
+        }
+        let form = find_form_by_action(&page.body, "login")
+            .unwrap_or_else(|| panic!("no login form at {}: {}", page.url, page.body));
+        let fields = [("login", user), ("password", Self::PASSWORD)];
+        let page = browser.submit(&page.url, &form, &fields).await;
+        page.left_to.unwrap_or_else(|| {
+            panic!(
+                "the sign-in did not return to the client (at {}): {}",
+                page.url, page.body
+            )
+        })
+    }
+
     /// Signs in on a page that holds the login form, or denies.
     async fn sign_in_on(&self, browser: &Browser, page: Page, user: &str, approve: bool) -> String {
         let (form_id, fields): (&str, Vec<(&str, &str)>) = if approve {
@@ -236,120 +264,4 @@ pub async fn introspect(
     )
     .await
     .expect("introspection")
-}
-
-/// A cookie-keeping HTTP client that follows redirects, as a browser would.
-struct Browser {
-    client: reqwest::Client,
-}
-
-struct Page {
-    url: String,
-    body: String,
-}
-
-/// A form on a page: where it posts and its hidden fields.
-struct Form {
-    action: String,
-    hidden: Vec<(String, String)>,
-}
-
-impl Browser {
-    fn new() -> Self {
-        let client = authkit_core::transport::http_client_builder()
-            .expect("TLS setup")
-            .cookie_store(true)
-            .build()
-            .expect("an HTTP client");
-        Self { client }
-    }
-
-    async fn get(&self, url: &str) -> Page {
-        let response = self.client.get(url).send().await.expect("GET");
-        Page {
-            url: response.url().to_string(),
-            body: response.text().await.expect("page body"),
-        }
-    }
-
-    async fn submit(&self, page_url: &str, form: &Form, fields: &[(&str, &str)]) -> Page {
-        let action = url::Url::parse(page_url)
-            .and_then(|base| base.join(&form.action))
-            .expect("form action");
-        let mut body: Vec<(String, String)> = form.hidden.clone();
-        body.extend(fields.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-        let encoded = form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(body)
-            .finish();
-        let response = self
-            .client
-            .post(action)
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(encoded)
-            .send()
-            .await
-            .expect("POST");
-        Page {
-            url: response.url().to_string(),
-            body: response.text().await.expect("page body"),
-        }
-    }
-}
-
-/// The value of `name="…"` in a tag.
-fn attribute(tag: &str, name: &str) -> Option<String> {
-    let needle = format!("{name}=\"");
-    let start = tag.find(&needle)? + needle.len();
-    let end = tag[start..].find('"')? + start;
-    Some(tag[start..end].replace("&amp;", "&"))
-}
-
-fn forms(page: &str) -> Vec<(String, String)> {
-    // (opening tag, inner html) of every form.
-    let mut out = Vec::new();
-    let mut rest = page;
-    while let Some(start) = rest.find("<form") {
-        let after = &rest[start..];
-        let Some(tag_end) = after.find('>') else {
-            break;
-        };
-        let Some(close) = after.find("</form>") else {
-            break;
-        };
-        out.push((
-            after[..tag_end].to_owned(),
-            after[tag_end..close].to_owned(),
-        ));
-        rest = &after[close..];
-    }
-    out
-}
-
-fn form_from(tag: &str, inner: &str) -> Form {
-    let hidden = inner
-        .split("<input")
-        .skip(1)
-        .filter(|input| input.contains("type=\"hidden\""))
-        .filter_map(|input| Some((attribute(input, "name")?, attribute(input, "value")?)))
-        .collect();
-    Form {
-        action: attribute(tag, "action").unwrap_or_default(),
-        hidden,
-    }
-}
-
-fn find_form(page: &str, id: &str) -> Option<Form> {
-    forms(page)
-        .into_iter()
-        .find(|(tag, _)| attribute(tag, "id").as_deref() == Some(id))
-        .map(|(tag, inner)| form_from(&tag, &inner))
-}
-
-fn find_form_by_action(page: &str, last_segment: &str) -> Option<Form> {
-    forms(page)
-        .into_iter()
-        .find(|(tag, _)| {
-            attribute(tag, "action").is_some_and(|a| a.ends_with(&format!("/{last_segment}")))
-        })
-        .map(|(tag, inner)| form_from(&tag, &inner))
 }
