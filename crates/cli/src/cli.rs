@@ -240,6 +240,12 @@ pub struct ProfileAddArgs {
     /// The revocation endpoint (`logout`).
     #[arg(long = "revocation-url", value_name = "URL")]
     pub revocation_url: Option<String>,
+    /// Push browser sign-ins to the server first (RFC 9126); used anyway when the server's metadata requires it.
+    #[arg(long)]
+    pub par: bool,
+    /// The pushed authorization request endpoint, where the issuer's metadata does not name it (implies --par).
+    #[arg(long = "par-url", value_name = "URL")]
+    pub par_url: Option<String>,
     /// The client id.
     #[arg(long = "client-id", value_name = "ID")]
     pub client_id: Option<String>,
@@ -278,6 +284,8 @@ impl ProfileAddArgs {
             authorize_url: self.authorize_url.clone(),
             device_url: self.device_url.clone(),
             revocation_url: self.revocation_url.clone(),
+            par: self.par.then_some(true),
+            par_url: self.par_url.clone(),
             client_id: self.client_id.clone(),
             client_auth: self.client_auth,
             scopes: crate::settings::split_scopes(self.scope.as_deref()),

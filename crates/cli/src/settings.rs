@@ -128,6 +128,14 @@ pub struct Settings {
     /// The revocation endpoint (RFC 7009), used by `logout`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revocation_url: Option<String>,
+    /// Push browser sign-ins to the server first (RFC 9126), even where
+    /// its metadata does not require it (a client registered to require it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub par: Option<bool>,
+    /// The pushed authorization request endpoint, where no issuer's
+    /// metadata names it; naming it asks for pushed sign-ins.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub par_url: Option<String>,
     /// The client id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
@@ -319,6 +327,8 @@ impl Settings {
             authorize_url: pick(&overlay.authorize_url, &self.authorize_url),
             device_url: pick(&overlay.device_url, &self.device_url),
             revocation_url: pick(&overlay.revocation_url, &self.revocation_url),
+            par: overlay.par.or(self.par),
+            par_url: pick(&overlay.par_url, &self.par_url),
             client_id: pick(&overlay.client_id, &self.client_id),
             client_auth: overlay.client_auth.or(self.client_auth),
             scopes: if overlay.scopes.is_empty() {

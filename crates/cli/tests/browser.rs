@@ -313,6 +313,62 @@ async fn a_profile_signs_in_in_a_browser_at_a_server_it_discovered() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_must_push_signs_in_in_a_browser_with_a_pushed_request() {
+    let (Some(driver), Some(server)) = (Driver::start(), OidcProvider::start()) else {
+        return;
+    };
+    let store = tempfile::tempdir().unwrap();
+    // authkit-par is registered to require pushed requests; the server's
+    // metadata cannot say so for one client, so the profile asks.
+    let added = authkit(store.path())
+        .args(["profile", "add", "pushed", "--grant", "code", "--par"])
+        .args(["--issuer", server.issuer()])
+        .args(["--client-id", "authkit-par", "--client-auth", "basic"])
+        .args(["--scope", "openid offline_access"])
+        .output()
+        .unwrap();
+    assert!(
+        added.status.success(),
+        "{}",
+        String::from_utf8_lossy(&added.stderr)
+    );
+    let (child, url) = login_with(
+        store.path(),
+        &[
+            "login",
+            "--profile",
+            "pushed",
+            "--no-browser",
+            "--timeout",
+            "60",
+        ],
+    );
+    // The URL carries nothing but the client and the pushed request.
+    let parsed = url::Url::parse(&url).unwrap();
+    let names: Vec<String> = parsed.query_pairs().map(|(k, _)| k.into_owned()).collect();
+    assert_eq!(names, ["client_id", "request_uri"], "{url}");
+    let browser = driver.browser().await;
+    sign_in_as(&browser, &url, "pat", None).await;
+    let text = page_text(&browser).await;
+    screenshot(&browser, "pushed-signed-in").await;
+    assert!(text.contains("Signed in"), "{text}");
+    browser.close().await.unwrap();
+    assert_eq!(exit_code(child).await, 0, "authkit login failed");
+
+    let output = authkit(store.path())
+        .args(["token", "--profile", "pushed"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(!output.stdout.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_person_signs_in_in_a_browser_and_the_account_then_serves_tokens() {
     let (Some(driver), Some(server)) = (Driver::start(), OidcProvider::start()) else {
         return;

@@ -11,10 +11,10 @@ use std::io::IsTerminal;
 use std::time::Duration;
 
 use authkit_core::device::DeviceAuthorization;
-use authkit_core::discovery::Discovery;
+use authkit_core::discovery::{Discovery, ServerMetadata};
 use authkit_core::endpoint::EndpointSettings;
-use authkit_core::sign_in::{AuthorizationRequest, LoopbackReceiver};
-use authkit_core::{Error, TokenManager, TokenProvider};
+use authkit_core::sign_in::{AuthorizationRequest, LoopbackReceiver, PushedAuthorization};
+use authkit_core::{Error, TokenEndpoint, TokenManager, TokenProvider};
 
 use crate::account::{self, Chosen, generic, v1, vonage};
 use crate::cli::{AccountChoice, LoginProvider, SignInArgs};
@@ -200,15 +200,29 @@ async fn browser(chosen: &Chosen, store: &Store, how: &SignInArgs) -> Result<(),
         request = request.resource(resource.clone());
     }
     // Known by its issuer: the response must come from it (RFC 9207).
-    if let Some(issuer) = &settings.issuer {
-        let metadata = Discovery::new(EndpointSettings::new())
-            .metadata(issuer)
-            .await?;
-        request = request.issuer_from(&metadata);
+    let metadata = match &settings.issuer {
+        Some(issuer) => Some(
+            Discovery::new(EndpointSettings::new())
+                .metadata(issuer)
+                .await?,
+        ),
+        None => None,
+    };
+    if let Some(metadata) = &metadata {
+        request = request.issuer_from(metadata);
     }
-    let request = request.build(&cx);
+    let request = match pushed_authorization(chosen, metadata.as_deref(), &endpoint)? {
+        Some(par) => request.push(&par, &cx).await?,
+        None => request.build(&cx),
+    };
     let url = request.url();
     eprintln!("Open this URL in a browser to sign in:\n\n  {url}\n");
+    if let Some(expires_at) = request.expires_at() {
+        let left = (expires_at - time::OffsetDateTime::now_utc())
+            .whole_seconds()
+            .max(0);
+        eprintln!("(The link was pushed to the server and works for {left} s.)");
+    }
     if !how.no_browser && webbrowser::open(url.as_str()).is_err() {
         eprintln!("(No browser could be opened; open the URL yourself.)");
     }
@@ -223,6 +237,32 @@ async fn browser(chosen: &Chosen, store: &Store, how: &SignInArgs) -> Result<(),
     let tokens = endpoint.request(&request.grant(&callback)?, &cx).await?;
     manager.sign_in_with(tokens).await?;
     Ok(())
+}
+
+/// Where a browser sign-in is pushed first (RFC 9126): when the profile
+/// asks for it (`par`, or a `par_url`), or the server's metadata requires
+/// it for every client. `None` for a sign-in whose URL holds everything.
+fn pushed_authorization(
+    chosen: &Chosen,
+    metadata: Option<&ServerMetadata>,
+    endpoint: &TokenEndpoint,
+) -> Result<Option<PushedAuthorization>, Failure> {
+    let settings = &chosen.settings;
+    let required = metadata.is_some_and(ServerMetadata::require_pushed_authorization_requests);
+    if !(required || settings.par == Some(true) || settings.par_url.is_some()) {
+        return Ok(None);
+    }
+    let url = settings
+        .par_url
+        .as_deref()
+        .or_else(|| metadata.and_then(ServerMetadata::pushed_authorization_request_endpoint))
+        .ok_or_else(|| {
+            Failure::Usage(format!(
+                "{} asks for pushed authorization requests (RFC 9126) but names no endpoint for them: give the profile a par_url, or an issuer whose metadata names one",
+                chosen.name
+            ))
+        })?;
+    Ok(Some(PushedAuthorization::new(endpoint.clone(), url)?))
 }
 
 /// A browser sign-in to the Vonage application `settings` name (`login
