@@ -76,8 +76,34 @@ pub struct ServerMetadata {
     pushed_authorization_request_endpoint: Option<String>,
     #[serde(default)]
     require_pushed_authorization_requests: bool,
+    #[serde(default)]
+    mtls_endpoint_aliases: Option<MtlsEndpointAliases>,
+    #[serde(default)]
+    tls_client_certificate_bound_access_tokens: bool,
     #[serde(flatten)]
     fields: serde_json::Map<String, serde_json::Value>,
+}
+
+/// The endpoints a server offers to clients that present a TLS certificate
+/// (`mtls_endpoint_aliases`, RFC 8705 §5): often another host, whose TLS
+/// asks for a client certificate, while the plain one does not.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+pub struct MtlsEndpointAliases {
+    /// The token endpoint.
+    #[serde(default)]
+    pub token_endpoint: Option<String>,
+    /// The revocation endpoint (RFC 7009).
+    #[serde(default)]
+    pub revocation_endpoint: Option<String>,
+    /// The introspection endpoint (RFC 7662).
+    #[serde(default)]
+    pub introspection_endpoint: Option<String>,
+    /// The device authorization endpoint (RFC 8628).
+    #[serde(default)]
+    pub device_authorization_endpoint: Option<String>,
+    /// The pushed authorization request endpoint (RFC 9126).
+    #[serde(default)]
+    pub pushed_authorization_request_endpoint: Option<String>,
 }
 
 impl fmt::Debug for ServerMetadata {
@@ -119,6 +145,15 @@ impl ServerMetadata {
             &metadata.pushed_authorization_request_endpoint,
         ]
         .into_iter()
+        .chain(metadata.mtls_endpoint_aliases.iter().flat_map(|aliases| {
+            [
+                &aliases.token_endpoint,
+                &aliases.revocation_endpoint,
+                &aliases.introspection_endpoint,
+                &aliases.device_authorization_endpoint,
+                &aliases.pushed_authorization_request_endpoint,
+            ]
+        }))
         .flatten()
         {
             validate_url(url)?;
@@ -162,6 +197,53 @@ impl ServerMetadata {
     /// (`require_pushed_authorization_requests`, RFC 9126 §5).
     pub fn require_pushed_authorization_requests(&self) -> bool {
         self.require_pushed_authorization_requests
+    }
+
+    /// The endpoints for clients that present a TLS certificate (RFC 8705
+    /// §5), when the server names any.
+    pub fn mtls_endpoint_aliases(&self) -> Option<&MtlsEndpointAliases> {
+        self.mtls_endpoint_aliases.as_ref()
+    }
+
+    /// Whether the server binds access tokens to the client's certificate
+    /// (`tls_client_certificate_bound_access_tokens`, RFC 8705 §3.3).
+    pub fn tls_client_certificate_bound_access_tokens(&self) -> bool {
+        self.tls_client_certificate_bound_access_tokens
+    }
+
+    /// The metadata as a client that presents a TLS certificate uses it:
+    /// each endpoint with an alias in `mtls_endpoint_aliases` replaced by
+    /// the alias (RFC 8705 §5), the others as they are.
+    /// [`ServerMetadata::token_endpoint_builder`] does this by itself for a
+    /// [`ClientAuth::MutualTls`] client; a client that presents a
+    /// certificate only to bind its tokens calls it first.
+    pub fn with_mtls_aliases(&self) -> ServerMetadata {
+        let mut metadata = self.clone();
+        if let Some(aliases) = &self.mtls_endpoint_aliases {
+            let replace = |slot: &mut Option<String>, alias: &Option<String>| {
+                if alias.is_some() {
+                    slot.clone_from(alias);
+                }
+            };
+            replace(&mut metadata.token_endpoint, &aliases.token_endpoint);
+            replace(
+                &mut metadata.revocation_endpoint,
+                &aliases.revocation_endpoint,
+            );
+            replace(
+                &mut metadata.introspection_endpoint,
+                &aliases.introspection_endpoint,
+            );
+            replace(
+                &mut metadata.device_authorization_endpoint,
+                &aliases.device_authorization_endpoint,
+            );
+            replace(
+                &mut metadata.pushed_authorization_request_endpoint,
+                &aliases.pushed_authorization_request_endpoint,
+            );
+        }
+        metadata
     }
 
     /// The revocation endpoint (RFC 7009).
@@ -223,9 +305,16 @@ impl ServerMetadata {
     }
 
     /// A builder for its token endpoint with `auth`, refusing an
-    /// authentication method the server says it does not accept.
+    /// authentication method the server says it does not accept. A
+    /// [`ClientAuth::MutualTls`] client gets the mTLS alias of the token
+    /// endpoint when the server names one (RFC 8705 §5).
     pub fn token_endpoint_builder(&self, auth: ClientAuth) -> Result<TokenEndpointBuilder, Error> {
-        let url = self.token_endpoint.as_deref().ok_or_else(|| {
+        let aliased = auth
+            .is_mutual_tls()
+            .then_some(self.mtls_endpoint_aliases.as_ref())
+            .flatten()
+            .and_then(|aliases| aliases.token_endpoint.as_deref());
+        let url = aliased.or(self.token_endpoint.as_deref()).ok_or_else(|| {
             Error::config(format!(
                 "the metadata of {} names no token endpoint",
                 self.issuer

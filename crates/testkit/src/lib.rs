@@ -15,6 +15,8 @@
 //!   encoding.
 //! - [`FakeIssuer`] issues tokens to any number of [`FakeAccount`]s without
 //!   a network, and counts the requests in flight, for tests of many accounts.
+//! - [`mtls`] generates certificates and runs a TLS server that requires a
+//!   client certificate, for mutual TLS (RFC 8705).
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -22,6 +24,7 @@
 pub mod capture;
 pub mod conformance;
 mod fake_issuer;
+pub mod mtls;
 pub mod oidc_provider;
 mod scripted;
 mod server;

@@ -8,7 +8,9 @@
 //! credentials that contain special characters. Both are offered.
 //!
 //! Confidential clients that must not send a secret at all sign an assertion
-//! instead ([`ClientAuth::Assertion`], see [`ClientAssertion`]).
+//! instead ([`ClientAuth::Assertion`], see [`ClientAssertion`]), or present
+//! a TLS client certificate ([`ClientAuth::MutualTls`], RFC 8705), which
+//! also binds the tokens to that certificate where the server does so.
 
 pub(crate) mod assertion;
 
@@ -64,6 +66,28 @@ pub enum ClientAuth {
     /// A signed JWT in `client_assertion` (RFC 7523 §2.2):
     /// `private_key_jwt`, or `client_secret_jwt` with an HMAC key.
     Assertion(ClientAssertion),
+    /// Mutual TLS (RFC 8705 §2): the client's certificate, presented in
+    /// the TLS handshake, authenticates it, and `client_id` in the body
+    /// says which client it is. The certificate is the endpoint's
+    /// [`ClientIdentity`](crate::transport::ClientIdentity), set with
+    /// [`TlsSettings`](crate::transport::TlsSettings).
+    MutualTls {
+        /// The client's id.
+        client_id: ClientId,
+        /// How the server checks the certificate.
+        method: MutualTlsMethod,
+    },
+}
+
+/// How a server checks a client's certificate (RFC 8705 §2.1, §2.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MutualTlsMethod {
+    /// `tls_client_auth`: a certificate from a CA the server trusts, whose
+    /// subject (or a subject alternative name) is registered for the client.
+    Pki,
+    /// `self_signed_tls_client_auth`: a self-signed certificate registered
+    /// for the client (in its JWKS), matched exactly.
+    SelfSigned,
 }
 
 /// Which encoding an HTTP Basic credential uses.
@@ -133,13 +157,58 @@ impl ClientAuth {
         Ok(ClientAuth::Assertion(ClientAssertion::new(client_id, key)))
     }
 
+    /// `tls_client_auth` (RFC 8705 §2.1): a client certificate from a CA
+    /// the server trusts authenticates `client_id`. The certificate goes on
+    /// the endpoint's HTTP client:
+    ///
+    /// ```no_run
+    /// use authkit_core::{ClientAuth, TokenEndpoint};
+    /// use authkit_core::endpoint::EndpointSettings;
+    /// use authkit_core::transport::{ClientIdentity, TlsSettings};
+    ///
+    /// # fn run() -> Result<(), authkit_core::Error> {
+    /// let identity = ClientIdentity::from_pem(
+    ///     &std::fs::read("client.crt").expect("the certificate"),
+    ///     &std::fs::read("client.key").expect("its key"),
+    /// )?;
+    /// let endpoint = TokenEndpoint::builder("https://mtls.login.example.com/token")
+    ///     .client_auth(ClientAuth::tls_client_auth("reports-app"))
+    ///     .settings(EndpointSettings::new().tls(TlsSettings::new().client_identity(identity)))
+    ///     .build()?;
+    /// # let _ = endpoint;
+    /// # Ok(()) }
+    /// ```
+    pub fn tls_client_auth(client_id: impl Into<ClientId>) -> Self {
+        ClientAuth::MutualTls {
+            client_id: client_id.into(),
+            method: MutualTlsMethod::Pki,
+        }
+    }
+
+    /// `self_signed_tls_client_auth` (RFC 8705 §2.2): a self-signed client
+    /// certificate registered for `client_id` authenticates it; set up as
+    /// [`ClientAuth::tls_client_auth`].
+    pub fn self_signed_tls_client_auth(client_id: impl Into<ClientId>) -> Self {
+        ClientAuth::MutualTls {
+            client_id: client_id.into(),
+            method: MutualTlsMethod::SelfSigned,
+        }
+    }
+
+    /// Whether the client authenticates with its TLS certificate (RFC
+    /// 8705), so its requests go to the server's mTLS endpoints.
+    pub fn is_mutual_tls(&self) -> bool {
+        matches!(self, ClientAuth::MutualTls { .. })
+    }
+
     /// The client's id.
     pub fn client_id(&self) -> &ClientId {
         match self {
             ClientAuth::None { client_id }
             | ClientAuth::BasicEncoded { client_id, .. }
             | ClientAuth::BasicRaw { client_id, .. }
-            | ClientAuth::Body { client_id, .. } => client_id,
+            | ClientAuth::Body { client_id, .. }
+            | ClientAuth::MutualTls { client_id, .. } => client_id,
             ClientAuth::Assertion(assertion) => assertion.client_id(),
         }
     }
@@ -153,13 +222,22 @@ impl ClientAuth {
             ClientAuth::Body { .. } => "body",
             ClientAuth::Assertion(a) if a.is_shared_secret() => "client-secret-jwt",
             ClientAuth::Assertion(_) => "private-key-jwt",
+            ClientAuth::MutualTls {
+                method: MutualTlsMethod::Pki,
+                ..
+            } => "tls",
+            ClientAuth::MutualTls {
+                method: MutualTlsMethod::SelfSigned,
+                ..
+            } => "self-signed-tls",
         }
     }
 
     /// The registered name of the method (RFC 7591 §2,
     /// `token_endpoint_auth_method`), as server metadata lists it:
     /// `none`, `client_secret_basic`, `client_secret_post`,
-    /// `client_secret_jwt` or `private_key_jwt`.
+    /// `client_secret_jwt`, `private_key_jwt`, `tls_client_auth` or
+    /// `self_signed_tls_client_auth`.
     pub fn method_name(&self) -> &'static str {
         match self {
             ClientAuth::None { .. } => "none",
@@ -167,6 +245,14 @@ impl ClientAuth {
             ClientAuth::Body { .. } => "client_secret_post",
             ClientAuth::Assertion(a) if a.is_shared_secret() => "client_secret_jwt",
             ClientAuth::Assertion(_) => "private_key_jwt",
+            ClientAuth::MutualTls {
+                method: MutualTlsMethod::Pki,
+                ..
+            } => "tls_client_auth",
+            ClientAuth::MutualTls {
+                method: MutualTlsMethod::SelfSigned,
+                ..
+            } => "self_signed_tls_client_auth",
         }
     }
 
@@ -178,7 +264,7 @@ impl ClientAuth {
         now: OffsetDateTime,
     ) -> Result<Vec<FormParam>, Error> {
         Ok(match self {
-            ClientAuth::None { client_id } => {
+            ClientAuth::None { client_id } | ClientAuth::MutualTls { client_id, .. } => {
                 vec![FormParam::plain("client_id", client_id.as_str())]
             }
             ClientAuth::Body {
@@ -225,7 +311,10 @@ impl ClientAuth {
                 client_secret.expose_secret(),
                 BasicEncoding::Raw,
             )),
-            ClientAuth::None { .. } | ClientAuth::Body { .. } | ClientAuth::Assertion(_) => None,
+            ClientAuth::None { .. }
+            | ClientAuth::Body { .. }
+            | ClientAuth::Assertion(_)
+            | ClientAuth::MutualTls { .. } => None,
         }
     }
 }

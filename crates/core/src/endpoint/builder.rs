@@ -12,7 +12,7 @@ use crate::error::Error;
 use crate::error::config::{ConfigError, ConfigErrorKind};
 use crate::token::token_set::TokenType;
 use crate::transport::exchange::{ReqwestTransport, Transport};
-use crate::transport::tls::http_client_builder;
+use crate::transport::tls::{TlsSettings, http_client_builder_with};
 use crate::transport::url_policy::{same_origin_redirects, validate_url};
 
 impl TokenEndpoint {
@@ -197,6 +197,12 @@ impl TokenEndpointBuilder {
             .auth
             .ok_or_else(|| Error::config("a token endpoint needs a client authentication"))?;
         let settings = self.settings;
+        if auth.is_mutual_tls() && !settings.may_present_certificate() {
+            return Err(Error::config(format!(
+                "{} authenticates with a TLS client certificate, but the endpoint has none: give it one with EndpointSettings::tls(TlsSettings::new().client_identity(...))",
+                auth.method_name()
+            )));
+        }
         let transport = settings.transport_for(&url)?;
         let default_lifetime =
             time::Duration::try_from(self.default_lifetime).unwrap_or(time::Duration::minutes(5));
@@ -229,8 +235,7 @@ fn own_client(url: &url::Url, settings: &EndpointSettings) -> Result<reqwest::Cl
             ConfigError::new(ConfigErrorKind::HttpClient, message).with_source(BoxedCause(source)),
         )
     };
-    http_client_builder()
-        .map_err(|e| http_client_error("cannot set up TLS", Box::new(e)))?
+    http_client_builder_with(&settings.tls)?
         .redirect(same_origin_redirects(url))
         .connect_timeout(settings.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
         .user_agent(
@@ -300,6 +305,7 @@ pub struct EndpointSettings {
     user_agent: Option<String>,
     http_client: Option<reqwest::Client>,
     transport: Option<Arc<dyn Transport>>,
+    tls: TlsSettings,
     accepted_token_types: Vec<TokenType>,
 }
 
@@ -311,6 +317,7 @@ impl fmt::Debug for EndpointSettings {
             .field("timeout", &self.timeout)
             .field("retry", &self.retry)
             .field("http_client", &self.http_client.is_some())
+            .field("tls", &self.tls)
             .finish_non_exhaustive()
     }
 }
@@ -394,6 +401,26 @@ impl EndpointSettings {
     pub fn transport(mut self, transport: Arc<dyn Transport>) -> Self {
         self.transport = Some(transport);
         self
+    }
+
+    /// What authkit's own client adds to its TLS defaults: a client
+    /// certificate for mutual TLS (RFC 8705), roots of a private CA. A
+    /// supplied [`EndpointSettings::http_client`] keeps its own TLS.
+    pub fn tls(mut self, tls: TlsSettings) -> Self {
+        self.tls = tls;
+        self
+    }
+
+    /// The TLS additions of authkit's own client.
+    pub fn tls_settings(&self) -> &TlsSettings {
+        &self.tls
+    }
+
+    /// Whether requests made with these settings present a client
+    /// certificate: one is set, or the caller's own client or transport may
+    /// present one.
+    pub(crate) fn may_present_certificate(&self) -> bool {
+        self.tls.identity().is_some() || self.http_client.is_some() || self.transport.is_some()
     }
 
     /// The URL of one of the server's endpoints: `path` joined to the base

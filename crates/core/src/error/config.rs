@@ -30,6 +30,11 @@ pub enum ConfigErrorKind {
     NotATokenEndpoint,
     /// The HTTP client could not be built.
     HttpClient,
+    /// The TLS handshake failed on a certificate: the server's is not
+    /// trusted (expired, for another name, from a CA not among the roots),
+    /// or the server refused the client's (none presented where mutual TLS
+    /// is required, or one it does not accept). Sending again cannot help.
+    Tls,
     /// An [`crate::AccountPool`] was given a second, different provider for
     /// an account key it already holds.
     AccountConflict,
@@ -72,6 +77,7 @@ impl fmt::Display for ConfigErrorKind {
             ConfigErrorKind::BindingMismatch => "stored account bound elsewhere",
             ConfigErrorKind::NotATokenEndpoint => "not a token endpoint",
             ConfigErrorKind::HttpClient => "HTTP client",
+            ConfigErrorKind::Tls => "TLS certificate",
             ConfigErrorKind::AccountConflict => "account added twice",
             ConfigErrorKind::UnknownAccount => "unknown account",
         })

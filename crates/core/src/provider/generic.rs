@@ -159,6 +159,17 @@ impl GenericProvider {
         auth: ClientAuth,
         settings: EndpointSettings,
     ) -> Result<Self, Error> {
+        // A client that presents a certificate (to authenticate, or to bind
+        // its tokens) uses the server's mTLS endpoints (RFC 8705 §5).
+        let presents_certificate =
+            auth.is_mutual_tls() || settings.tls_settings().identity().is_some();
+        let aliased;
+        let metadata = if presents_certificate {
+            aliased = metadata.with_mtls_aliases();
+            &aliased
+        } else {
+            metadata
+        };
         let endpoint = metadata
             .token_endpoint_builder(auth)?
             .settings(settings)

@@ -14,6 +14,7 @@ use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue, RETRY_AF
 use url::Url;
 
 use crate::error::Error;
+use crate::error::config::{ConfigError, ConfigErrorKind};
 
 use crate::error::protocol::ProtocolError;
 
@@ -197,6 +198,52 @@ async fn read_response(
     })
 }
 
+/// What is wrong, when a failure is a TLS certificate that one side does
+/// not accept: a fault of the set-up, which no retry mends.
+fn certificate_refusal(err: &reqwest::Error) -> Option<&'static str> {
+    use rustls::AlertDescription as Alert;
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(current) = cause {
+        match as_rustls(current) {
+            Some(rustls::Error::InvalidCertificate(_)) => {
+                return Some(
+                    "the server's certificate is not trusted (check its name, its dates, and the roots: TlsSettings::trust_root_pem for a private CA)",
+                );
+            }
+            Some(rustls::Error::AlertReceived(Alert::CertificateRequired)) => {
+                return Some(
+                    "the server requires a client certificate and none was presented (TlsSettings::client_identity)",
+                );
+            }
+            Some(rustls::Error::AlertReceived(
+                Alert::BadCertificate
+                | Alert::UnsupportedCertificate
+                | Alert::CertificateRevoked
+                | Alert::CertificateExpired
+                | Alert::CertificateUnknown
+                | Alert::UnknownCA
+                | Alert::AccessDenied,
+            )) => {
+                return Some("the server refused the client certificate presented");
+            }
+            _ => {}
+        }
+        cause = current.source();
+    }
+    None
+}
+
+/// The rustls error `error` is, or carries inside (nested) I/O errors,
+/// which hide it from `source()`.
+fn as_rustls<'a>(mut error: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+    loop {
+        if let Some(tls) = error.downcast_ref::<rustls::Error>() {
+            return Some(tls);
+        }
+        error = error.downcast_ref::<std::io::Error>()?.get_ref()?;
+    }
+}
+
 /// Whether two URLs share scheme, host and port, without allocating.
 fn same_origin(a: &Url, b: &Url) -> bool {
     a.scheme() == b.scheme()
@@ -208,6 +255,16 @@ fn same_origin(a: &Url, b: &Url) -> bool {
 /// may carry a query) and the cause is kept for `source()`; none of it can
 /// hold the request body.
 fn network_error(err: reqwest::Error) -> Error {
+    if let Some(refused) = certificate_refusal(&err) {
+        let err = err.without_url();
+        return Error::Config(
+            ConfigError::new(
+                ConfigErrorKind::Tls,
+                format!("the TLS handshake failed: {refused}"),
+            )
+            .with_source(err),
+        );
+    }
     let kind = if err.is_connect() {
         TransientKind::Connect
     } else if err.is_timeout() {
