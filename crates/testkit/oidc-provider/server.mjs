@@ -14,7 +14,9 @@
 // by client_secret_basic, client_secret_post, client_secret_jwt,
 // private_key_jwt and none. Sign-in is a small login form (any user name,
 // the password in AUTHKIT_OIDC_PASSWORD) with a "deny" button; consent is
-// granted automatically for whatever was asked.
+// granted automatically for whatever was asked. A sign-in is of the class
+// urn:authkit:loa:1; one that asks for urn:authkit:loa:2 (acr_values) also
+// asks for the one-time code in AUTHKIT_OIDC_OTP.
 
 import { createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -29,6 +31,12 @@ const port = Number(process.argv[2] || 0);
 const issuer = `http://127.0.0.1:${port}`;
 const password = process.env.AUTHKIT_OIDC_PASSWORD || 'correct horse battery staple';
 const accessTokenTtl = Number(process.env.AUTHKIT_OIDC_ACCESS_TTL || 3600);
+
+// Authentication classes (acr): a password alone is loa:1; asking for
+// loa:2 (as a step-up does, RFC 9470) adds a one-time code to the form.
+const LOA_PASSWORD = 'urn:authkit:loa:1';
+const LOA_SECOND_FACTOR = 'urn:authkit:loa:2';
+const ONE_TIME_CODE = process.env.AUTHKIT_OIDC_OTP || '246810';
 
 // The resource servers the test clients may ask for (RFC 8707).
 const API = 'https://api.example.test/';
@@ -145,6 +153,7 @@ const provider = new Provider(issuer, {
   cookies: { keys: ['authkit-test-cookie-key'] },
   findAccount: async (_ctx, sub) => ({ accountId: sub, claims: async () => ({ sub }) }),
   scopes: ['openid', 'offline_access', 'api:read', 'api:write', 'reports:read'],
+  acrValues: [LOA_PASSWORD, LOA_SECOND_FACTOR],
   pkce: { required: () => true },
   ttl: { AccessToken: accessTokenTtl, ClientCredentials: accessTokenTtl, DeviceCode: 600 },
   // Every client that may refresh gets a refresh token; public clients'
@@ -188,11 +197,12 @@ function page(res, status, title, body) {
     `<body><main><h1>${escape(title)}</h1>${body}</main></body></html>`);
 }
 
-function loginForm(uid, message) {
+function loginForm(uid, message, secondFactor = false) {
   return `${message ? `<p role="alert">${escape(message)}</p>` : ''}
 <form method="post" action="/interaction/${escape(uid)}/login">
   <label>User name <input name="login" autocomplete="username" required></label>
   <label>Password <input name="password" type="password" autocomplete="current-password" required></label>
+  ${secondFactor ? '<label>One-time code <input name="otp" autocomplete="one-time-code" required></label>' : ''}
   <button type="submit" id="sign-in">Sign in</button>
 </form>
 <form method="post" action="/interaction/${escape(uid)}/abort">
@@ -222,6 +232,11 @@ async function consent(details) {
   return { consent: { grantId: await grant.save() } };
 }
 
+// Whether the sign-in asks for the second-factor class.
+function wantsSecondFactor(details) {
+  return String(details.params.acr_values || '').split(' ').includes(LOA_SECOND_FACTOR);
+}
+
 async function interaction(req, res, url) {
   const [, , uid, action] = url.pathname.split('/');
   const details = await provider.interactionDetails(req, res);
@@ -230,14 +245,19 @@ async function interaction(req, res, url) {
     if (details.prompt.name === 'consent') {
       return provider.interactionFinished(req, res, await consent(details), { mergeWithLastSubmission: true });
     }
-    return page(res, 200, 'Sign in', loginForm(uid));
+    return page(res, 200, 'Sign in', loginForm(uid, '', wantsSecondFactor(details)));
   }
   if (req.method === 'POST' && action === 'login') {
     const form = await readForm(req);
+    const secondFactor = wantsSecondFactor(details);
     if (!form.get('login') || form.get('password') !== password) {
-      return page(res, 200, 'Sign in', loginForm(uid, 'Wrong user name or password.'));
+      return page(res, 200, 'Sign in', loginForm(uid, 'Wrong user name or password.', secondFactor));
     }
-    return provider.interactionFinished(req, res, { login: { accountId: form.get('login') } }, { mergeWithLastSubmission: false });
+    if (secondFactor && form.get('otp') !== ONE_TIME_CODE) {
+      return page(res, 200, 'Sign in', loginForm(uid, 'Wrong one-time code.', secondFactor));
+    }
+    const acr = secondFactor ? LOA_SECOND_FACTOR : LOA_PASSWORD;
+    return provider.interactionFinished(req, res, { login: { accountId: form.get('login'), acr } }, { mergeWithLastSubmission: false });
   }
   if (req.method === 'POST' && action === 'abort') {
     return provider.interactionFinished(req, res, {

@@ -20,4 +20,4 @@ pub(crate) mod step_up;
 pub use authorization_request::{AuthorizationRequest, AuthorizationRequestBuilder};
 pub use loopback::{Callback, LoopbackReceiver};
 pub use pushed::{PushedAuthorization, PushedRequest};
-pub use step_up::StepUp;
+pub use step_up::{AUTH_TIME_LEEWAY, StepUp};

@@ -63,6 +63,13 @@ impl OidcProvider {
     /// The secret of `authkit-secret-jwt` (HS256 needs 32 bytes or more).
     pub const CLIENT_SECRET_JWT_SECRET: &'static str =
         "client-secret-jwt-secret-of-at-least-32-bytes!";
+    /// The one-time code its sign-in form asks for when a sign-in asks for
+    /// [`OidcProvider::LOA_SECOND_FACTOR`].
+    pub const ONE_TIME_CODE: &'static str = "246810";
+    /// The authentication class (`acr`) of a sign-in with a password.
+    pub const LOA_PASSWORD: &'static str = "urn:authkit:loa:1";
+    /// The class of a sign-in with a password and the one-time code.
+    pub const LOA_SECOND_FACTOR: &'static str = "urn:authkit:loa:2";
     /// A resource server it knows (scopes `api:read api:write`).
     pub const API: &'static str = "https://api.example.test/";
     /// Another resource server it knows (scope `reports:read`).
@@ -107,6 +114,7 @@ impl OidcProvider {
             .current_dir(&site)
             .env("AUTHKIT_OIDC_PASSWORD", Self::PASSWORD)
             .env("AUTHKIT_OIDC_ACCESS_TTL", seconds.to_string())
+            .env("AUTHKIT_OIDC_OTP", Self::ONE_TIME_CODE)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -198,7 +206,8 @@ impl OidcProvider {
     }
 
     /// Plays the person at a browser sign-in: opens `authorization_url`,
-    /// signs in as `user` (consent is granted by itself) and returns where
+    /// signs in as `user` (with the one-time code too when the form asks
+    /// for it; consent is granted by itself) and returns where
     /// the server then sends the browser: the client's redirect URI with
     /// `code`, `state` and `iss`, or with `error` when the server refused
     /// the request. The redirect is not followed, so nothing need listen
@@ -211,7 +220,12 @@ impl OidcProvider {
         }
         let form = find_form_by_action(&page.body, "login")
             .unwrap_or_else(|| panic!("no login form at {}: {}", page.url, page.body));
-        let fields = [("login", user), ("password", Self::PASSWORD)];
+        let mut fields = vec![("login", user), ("password", Self::PASSWORD)];
+        // The form asks for the second factor when the sign-in asked for
+        // its class.
+        if page.body.contains("name=\"otp\"") {
+            fields.push(("otp", Self::ONE_TIME_CODE));
+        }
         let page = browser.submit(&page.url, &form, &fields).await;
         page.left_to.unwrap_or_else(|| {
             panic!(
