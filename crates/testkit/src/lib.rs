@@ -15,6 +15,8 @@
 //!   encoding.
 //! - [`FakeIssuer`] issues tokens to any number of [`FakeAccount`]s without
 //!   a network, and counts the requests in flight, for tests of many accounts.
+//! - [`secret_service`] starts GNOME Keyring in a private D-Bus session,
+//!   for tests of the OS credential store.
 //! - [`mtls`] generates certificates and runs a TLS server that requires a
 //!   client certificate, for mutual TLS (RFC 8705).
 
@@ -27,6 +29,7 @@ mod fake_issuer;
 pub mod mtls;
 pub mod oidc_provider;
 mod scripted;
+pub mod secret_service;
 mod server;
 pub mod support;
 mod wire;
