@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::settings::{ClientAuthMethod, Grant, Kind, Settings};
+use crate::store::TokenStoreChoice;
 
 /// OAuth 2 access tokens for shell users: sign in once, then get a valid
 /// token whenever you need one.
@@ -20,9 +21,13 @@ use crate::settings::{ClientAuthMethod, Grant, Kind, Settings};
 #[derive(Debug, Parser)]
 #[command(name = "authkit", version, about, long_about, verbatim_doc_comment)]
 pub struct Cli {
-    /// Where tokens are kept (a directory); default: the platform's per-user data directory.
+    /// The store directory (token files, account records, locks); default: the platform's per-user data directory.
     #[arg(long, global = true, env = "AUTHKIT_STORE", value_name = "PATH")]
     pub store: Option<PathBuf>,
+
+    /// Where new tokens go: the OS credential store when it takes a write (auto), always it (keyring), or files in the store directory (file).
+    #[arg(long = "token-store", global = true, env = "AUTHKIT_TOKEN_STORE", value_enum, default_value_t = TokenStoreChoice::Auto)]
+    pub token_store: TokenStoreChoice,
 
     /// The profiles file (TOML); default: `authkit/config.toml` in the platform's config directory.
     #[arg(long, global = true, env = "AUTHKIT_CONFIG", value_name = "PATH")]

@@ -73,6 +73,8 @@ impl Failure {
             Error::Protocol(_) => {
                 "the server did not answer as an OAuth server; check --base-url or --token-url, or the profile's issuer or token_url"
             }
+            // The credential store's own errors name their fix.
+            Error::Store(StoreError::Unavailable { .. }) => return None,
             Error::Store(_) | Error::UnsavedRotation { .. } => {
                 "check the store's directory (--store or AUTHKIT_STORE)"
             }

@@ -77,7 +77,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             account,
             provider,
         } => {
-            let store = store::open_store(cli.store)?;
+            let store = store::open_store(cli.store, cli.token_store).await?;
             let profiles = ProfileFile::load(&config)?;
             let output = commands::token::Output {
                 json,
@@ -90,15 +90,15 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             how,
             provider,
         } => {
-            let store = store::open_store(cli.store)?;
+            let store = store::open_store(cli.store, cli.token_store).await?;
             let profiles = ProfileFile::load(&config)?;
             commands::login::run(store, &profiles, account, how, provider).await
         }
         Command::Status { json } => {
-            commands::status::run(store::open_store(cli.store)?, json).await
+            commands::status::run(store::open_store(cli.store, cli.token_store).await?, json).await
         }
         Command::Logout { key, profile } => {
-            let store = store::open_store(cli.store)?;
+            let store = store::open_store(cli.store, cli.token_store).await?;
             let profiles = ProfileFile::load(&config)?;
             commands::logout::run(store, &profiles, key, profile).await
         }

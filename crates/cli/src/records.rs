@@ -66,6 +66,19 @@ pub fn readable(key: &str) -> &str {
     key.split_once('#').map_or(key, |(readable, _)| readable)
 }
 
+/// Every account with stored tokens in `store`, in files or in the OS
+/// credential store (those are known by their records: a credential store
+/// cannot be listed).
+pub async fn stored_keys(store: &Store) -> Result<Vec<AccountKey>, Failure> {
+    let recorded: Vec<AccountKey> = Records::of(store)
+        .all()
+        .unwrap_or_default()
+        .iter()
+        .map(AccountRecord::key)
+        .collect();
+    Ok(store.keys(&recorded).await?)
+}
+
 /// The records of one store.
 #[derive(Debug, Clone)]
 pub struct Records {

@@ -417,6 +417,7 @@ async fn a_person_signs_in_in_a_browser_and_the_account_then_serves_tokens() {
     let output = Command::new(env!("CARGO_BIN_EXE_authkit"))
         .env_remove("AUTHKIT_STORE")
         .env_remove("AUTHKIT_CLIENT_SECRET")
+        .env("AUTHKIT_TOKEN_STORE", "file")
         .arg("--store")
         .arg(store.path())
         .args(["token", "vonage", "--client-id", CLIENT])

@@ -135,7 +135,7 @@ pub async fn choose(
         Target::Account { name, overrides } => {
             let key = resolve_account(store, &name).await?;
             let Some(record) = records.get(&key)? else {
-                let stored = store.files().keys().await?.contains(&key);
+                let stored = crate::records::stored_keys(store).await?.contains(&key);
                 return Err(Failure::Usage(if stored {
                     format!(
                         "{key} has no record of the server it was signed in to (an earlier authkit stored it); use it once through its provider's flags (`authkit token voipex --username …`) and it is remembered"
@@ -284,7 +284,7 @@ pub fn target(
 /// account whose readable part (before `#` and the server's fingerprint) is
 /// `name`. Several such accounts are a usage error that lists them.
 pub async fn resolve_account(store: &Store, name: &str) -> Result<AccountKey, Failure> {
-    let keys = store.files().keys().await?;
+    let keys = crate::records::stored_keys(store).await?;
     if keys.iter().any(|k| k.as_str() == name) || name.contains('#') {
         return Ok(AccountKey::new(name));
     }

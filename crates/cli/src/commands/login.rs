@@ -23,7 +23,7 @@ use crate::profiles::ProfileFile;
 use crate::records::{AccountRecord, Records};
 use crate::secrets::client_secret;
 use crate::settings::{Grant, Kind, Settings};
-use crate::store::Store;
+use crate::store::{Place, Store};
 
 /// The redirect URI of a browser sign-in whose profile names none: a free
 /// port on 127.0.0.1 (RFC 8252 §7.3 lets a native client use any port).
@@ -86,7 +86,19 @@ pub async fn run(
         }
     }
     eprintln!("Signed in: {}", chosen.key());
+    say_where_tokens_are(&store, chosen.key());
     chosen.remember(&store)
+}
+
+/// One line on where the tokens went, when the credential store was the
+/// default but could not be used: files, and why.
+fn say_where_tokens_are(store: &Store, key: &authkit_core::AccountKey) {
+    if let (Some(why), Place::File) = (store.fallback(), store.place_of(key)) {
+        eprintln!(
+            "Tokens are kept in a file ({}), not the OS credential store: {why}",
+            store.location_of(key)
+        );
+    }
 }
 
 /// Waits for `work`, with a spinner saying `what` on a terminal, until it
@@ -305,6 +317,7 @@ async fn vonage_browser(
         .await?;
     manager.sign_in_with(tokens).await?;
     eprintln!("Signed in: {}", account.account_key());
+    say_where_tokens_are(&store, account.account_key());
     let record = AccountRecord::new(
         account.account_key(),
         None,

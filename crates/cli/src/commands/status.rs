@@ -6,7 +6,7 @@ use serde_json::json;
 use time::OffsetDateTime;
 
 use crate::exit::Failure;
-use crate::store::Store;
+use crate::store::{Place, Store};
 
 /// One stored account, as `status` reports it. Never holds a secret.
 struct Row {
@@ -21,6 +21,9 @@ struct Row {
     server: Option<String>,
     /// The profile the account was signed in through.
     profile: Option<String>,
+    /// Where its tokens are.
+    place: Place,
+    location: String,
     problem: Option<String>,
 }
 
@@ -37,9 +40,10 @@ pub async fn run(store: Store, as_json: bool) -> Result<(), Failure> {
             .and_then(|r| r.profile.clone())
     };
     let mut rows = Vec::new();
-    for key in store.files().keys().await? {
+    for key in crate::records::stored_keys(&store).await? {
         let provider = key.as_str().split(':').next().unwrap_or("").to_owned();
         let profile = profile_of(&key);
+        let (place, location) = (store.place_of(&key), store.location_of(&key));
         let loaded = async {
             let mut held = HeldAccount::acquire(&store, &key).await?;
             held.load().await
@@ -54,6 +58,8 @@ pub async fn run(store: Store, as_json: bool) -> Result<(), Failure> {
                 has_refresh_token: tokens.refresh_token().is_some(),
                 server: tokens.binding().map(|b| b.token_endpoint().to_owned()),
                 profile,
+                place,
+                location,
                 key,
                 provider,
                 problem: None,
@@ -68,6 +74,8 @@ pub async fn run(store: Store, as_json: bool) -> Result<(), Failure> {
                 has_refresh_token: false,
                 server: None,
                 profile,
+                place,
+                location,
                 problem: Some(error.to_string()),
             },
             Err(error) => return Err(error.into()),
@@ -87,21 +95,25 @@ pub async fn run(store: Store, as_json: bool) -> Result<(), Failure> {
                     "refresh_token_expires_in": r.refresh_expires_in,
                     "token_endpoint": r.server,
                     "profile": r.profile,
+                    "tokens": r.location,
                     "problem": r.problem,
                 })
             })
             .collect();
         println!(
             "{}",
-            serde_json::to_string_pretty(
-                &json!({ "store": store.files().dir(), "accounts": accounts })
-            )
+            serde_json::to_string_pretty(&json!({
+                "store": store.files().dir(),
+                "new_tokens_go_to": new_tokens_go_to(&store),
+                "accounts": accounts
+            }))
             .unwrap_or_default()
         );
         return Ok(());
     }
     if rows.is_empty() {
         println!("No stored accounts in {}", store.files().dir().display());
+        println!("New tokens go to {}", new_tokens_go_to(&store));
         return Ok(());
     }
     let width = rows
@@ -117,8 +129,8 @@ pub async fn run(store: Store, as_json: bool) -> Result<(), Failure> {
         .unwrap_or(0)
         .max("PROVIDER".len());
     println!(
-        "{:<width$}  {:<provider_width$}  {:<16} {:<16} SERVER",
-        "ACCOUNT", "PROVIDER", "ACCESS TOKEN", "REFRESH TOKEN"
+        "{:<width$}  {:<provider_width$}  {:<16} {:<16} {:<8} SERVER",
+        "ACCOUNT", "PROVIDER", "ACCESS TOKEN", "REFRESH TOKEN", "STORED"
     );
     let mut any_estimate = false;
     for r in rows {
@@ -142,8 +154,12 @@ pub async fn run(store: Store, as_json: bool) -> Result<(), Failure> {
             .and_then(|url| url::Url::parse(url).ok())
             .and_then(|url| url.host_str().map(str::to_owned))
             .unwrap_or_else(|| "-".to_owned());
+        let stored = match r.place {
+            Place::Keyring => "keyring",
+            Place::File => "file",
+        };
         println!(
-            "{:<width$}  {:<provider_width$}  {:<16} {:<16} {server}",
+            "{:<width$}  {:<provider_width$}  {:<16} {:<16} {stored:<8} {server}",
             r.key.as_str(),
             r.provider,
             access,
@@ -153,7 +169,17 @@ pub async fn run(store: Store, as_json: bool) -> Result<(), Failure> {
     if any_estimate {
         println!("~ the server did not say how long the token lives; this is authkit's estimate");
     }
+    println!("New tokens go to {}", new_tokens_go_to(&store));
     Ok(())
+}
+
+/// Where the next sign-in's tokens go, for people.
+fn new_tokens_go_to(store: &Store) -> String {
+    match (store.keyring(), store.fallback()) {
+        (Some(keyring), _) => format!("the OS credential store (service {:?})", keyring.service()),
+        (None, Some(why)) => format!("files in {} ({why})", store.files().dir().display()),
+        (None, None) => format!("files in {}", store.files().dir().display()),
+    }
 }
 
 fn describe(seconds: i64) -> String {

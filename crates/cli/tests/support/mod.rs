@@ -8,7 +8,10 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 /// `authkit --store <store>`, with the profiles file beside the store and
-/// no secret, store key or profile taken from the environment.
+/// no secret, store key or profile taken from the environment. Tokens go to
+/// files (`AUTHKIT_TOKEN_STORE=file`), so that no test touches the keyring
+/// of the person running it; the tests of the credential store start a
+/// private one and say so.
 pub fn authkit(store: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_authkit"));
     command
@@ -20,6 +23,7 @@ pub fn authkit(store: &Path) -> Command {
         .env_remove("AUTHKIT_STORE_KEY_ID")
         .env_remove("AUTHKIT_PROFILE")
         .env_remove("RUST_LOG")
+        .env("AUTHKIT_TOKEN_STORE", "file")
         .env("AUTHKIT_CONFIG", config_path(store))
         .arg("--store")
         .arg(store)
