@@ -379,7 +379,7 @@ fn parse_success(
 /// A lifetime in whole seconds from a number, a numeric string or a float:
 /// `Ok(None)` for zero or negative ("unknown"), `Err` for anything that is
 /// not a number (a word, a boolean, an object, an array).
-fn lifetime_seconds(value: &Value) -> Result<Option<i64>, ()> {
+pub(crate) fn lifetime_seconds(value: &Value) -> Result<Option<i64>, ()> {
     let seconds = match value {
         Value::Number(n) => match (n.as_i64(), n.as_u64()) {
             (Some(i), _) => i,

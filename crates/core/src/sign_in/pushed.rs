@@ -26,7 +26,7 @@ use time::OffsetDateTime;
 use url::Url;
 
 use crate::discovery::ServerMetadata;
-use crate::endpoint::response::expiry_after;
+use crate::endpoint::response::{expiry_after, lifetime_seconds};
 use crate::endpoint::token_endpoint::{Call, RequestContext, TokenEndpoint};
 use crate::error::Error;
 use crate::error::protocol::ProtocolError;
@@ -154,32 +154,15 @@ pub fn read_pushed(body: &[u8], sent_at: OffsetDateTime) -> Result<PushedRequest
         Value::String(uri) if !uri.trim().is_empty() => uri,
         _ => return Err(malformed("has no request_uri (a non-empty string)")),
     };
-    let seconds = positive_seconds(&answer.expires_in)
+    // Read as a token response's lifetime is: zero or less is no lifetime.
+    let seconds = lifetime_seconds(&answer.expires_in)
+        .ok()
+        .flatten()
         .ok_or_else(|| malformed("has an expires_in that is not a positive number of seconds"))?;
     Ok(PushedRequest {
         request_uri,
         expires_at: expiry_after(sent_at, seconds),
     })
-}
-
-/// Whole seconds, at least one, from a JSON number or a numeric string.
-fn positive_seconds(value: &Value) -> Option<i64> {
-    let from_float = |f: f64| (f.is_finite() && f >= 1.0).then(|| f.floor() as i64);
-    let seconds = match value {
-        Value::Number(n) => n
-            .as_i64()
-            .or_else(|| n.as_u64().map(|_| i64::MAX))
-            .or_else(|| n.as_f64().and_then(from_float)),
-        Value::String(s) => {
-            let s = s.trim();
-            s.parse::<i64>()
-                .ok()
-                .or_else(|| s.parse::<u64>().ok().map(|_| i64::MAX))
-                .or_else(|| s.parse::<f64>().ok().and_then(from_float))
-        }
-        _ => None,
-    }?;
-    (seconds > 0).then_some(seconds)
 }
 
 #[cfg(test)]
