@@ -257,6 +257,23 @@ pub struct ProfileAddArgs {
     /// How the client authenticates; the secret comes from AUTHKIT_CLIENT_SECRET or a prompt.
     #[arg(long = "client-auth", value_enum)]
     pub client_auth: Option<ClientAuthMethod>,
+    /// The client certificate (PEM) for mutual TLS (RFC 8705; with --client-auth tls or self-signed-tls).
+    #[arg(
+        long = "client-certificate",
+        value_name = "PEM",
+        requires = "client_key"
+    )]
+    pub client_certificate: Option<String>,
+    /// The client certificate's private key (PEM; only its path is kept).
+    #[arg(
+        long = "client-key",
+        value_name = "PEM",
+        requires = "client_certificate"
+    )]
+    pub client_key: Option<String>,
+    /// A CA certificate (PEM) to trust besides the platform's roots.
+    #[arg(long = "ca-certificate", value_name = "PEM")]
+    pub ca_certificate: Option<String>,
     /// Scopes to ask for, space-separated.
     #[arg(long)]
     pub scope: Option<String>,
@@ -293,6 +310,9 @@ impl ProfileAddArgs {
             par_url: self.par_url.clone(),
             client_id: self.client_id.clone(),
             client_auth: self.client_auth,
+            client_certificate: self.client_certificate.clone(),
+            client_key: self.client_key.clone(),
+            ca_certificate: self.ca_certificate.clone(),
             scopes: crate::settings::split_scopes(self.scope.as_deref()),
             resource: self.resource.clone(),
             redirect_uri: self.redirect_uri.clone(),

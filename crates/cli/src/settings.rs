@@ -86,6 +86,12 @@ pub enum ClientAuthMethod {
     Basic,
     /// The client secret in the form body (`client_secret_post`).
     Post,
+    /// A client certificate from a CA the server trusts
+    /// (`tls_client_auth`, RFC 8705): `client_certificate` and `client_key`.
+    Tls,
+    /// A self-signed client certificate registered with the server
+    /// (`self_signed_tls_client_auth`, RFC 8705).
+    SelfSignedTls,
 }
 
 impl ClientAuthMethod {
@@ -95,6 +101,8 @@ impl ClientAuthMethod {
             ClientAuthMethod::None => "none",
             ClientAuthMethod::Basic => "basic",
             ClientAuthMethod::Post => "post",
+            ClientAuthMethod::Tls => "tls",
+            ClientAuthMethod::SelfSignedTls => "self-signed-tls",
         }
     }
 }
@@ -142,6 +150,18 @@ pub struct Settings {
     /// How the client authenticates.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_auth: Option<ClientAuthMethod>,
+    /// The client certificate (a PEM file, the client's own first) for
+    /// mutual TLS (RFC 8705); presented with any client authentication.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_certificate: Option<String>,
+    /// The client certificate's private key (a PEM file; its path only is
+    /// kept, never the key).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_key: Option<String>,
+    /// A CA certificate (a PEM file) trusted besides the platform's roots,
+    /// for a server whose certificate a private CA issued.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_certificate: Option<String>,
     /// The scopes to ask for.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub scopes: Vec<String>,
@@ -331,6 +351,9 @@ impl Settings {
             par_url: pick(&overlay.par_url, &self.par_url),
             client_id: pick(&overlay.client_id, &self.client_id),
             client_auth: overlay.client_auth.or(self.client_auth),
+            client_certificate: pick(&overlay.client_certificate, &self.client_certificate),
+            client_key: pick(&overlay.client_key, &self.client_key),
+            ca_certificate: pick(&overlay.ca_certificate, &self.ca_certificate),
             scopes: if overlay.scopes.is_empty() {
                 self.scopes.clone()
             } else {

@@ -5,7 +5,9 @@
 
 use std::sync::Arc;
 
+use authkit_core::endpoint::EndpointSettings;
 use authkit_core::grant::{ClientCredentialsGrant, PasswordGrant};
+use authkit_core::transport::{ClientIdentity, TlsSettings};
 use authkit_core::{
     ClientAuth, ClientSecret, Error, GenericProvider, Password, TokenEndpoint, TokenProvider,
 };
@@ -27,9 +29,32 @@ struct GenericParts {
     resource: Option<String>,
     revocation_url: Option<String>,
     username: Option<String>,
+    client_certificate: Option<String>,
+    client_key: Option<String>,
+    ca_certificate: Option<String>,
 }
 
 impl GenericParts {
+    /// The TLS the endpoint's client adds: the client certificate (mutual
+    /// TLS, RFC 8705) and a private CA, read from their files.
+    fn tls(&self) -> Result<TlsSettings, Error> {
+        let read = |what: &str, path: &str| {
+            std::fs::read(path)
+                .map_err(|e| Error::config(format!("cannot read the {what} {path}: {e}")))
+        };
+        let mut tls = TlsSettings::new();
+        if let (Some(certificate), Some(key)) = (&self.client_certificate, &self.client_key) {
+            tls = tls.client_identity(ClientIdentity::from_pem(
+                &read("client certificate", certificate)?,
+                &read("client key", key)?,
+            )?);
+        }
+        if let Some(ca) = &self.ca_certificate {
+            tls = tls.trust_root_pem(&read("CA certificate", ca)?)?;
+        }
+        Ok(tls)
+    }
+
     fn provider(
         &self,
         secret: Option<ClientSecret>,
@@ -40,9 +65,14 @@ impl GenericParts {
             ClientAuthMethod::None => ClientAuth::public(self.client_id.clone()),
             ClientAuthMethod::Basic => ClientAuth::basic(self.client_id.clone(), secret()),
             ClientAuthMethod::Post => ClientAuth::secret_in_body(self.client_id.clone(), secret()),
+            ClientAuthMethod::Tls => ClientAuth::tls_client_auth(self.client_id.clone()),
+            ClientAuthMethod::SelfSignedTls => {
+                ClientAuth::self_signed_tls_client_auth(self.client_id.clone())
+            }
         };
         let endpoint = TokenEndpoint::builder(self.token_url.clone())
             .client_auth(auth)
+            .settings(EndpointSettings::new().tls(self.tls()?))
             .build()?;
         let mut provider = GenericProvider::new(self.name.clone(), endpoint);
         provider = match self.grant {
@@ -77,7 +107,9 @@ impl GenericParts {
 
     fn secret(&self) -> Result<Option<ClientSecret>, Error> {
         match self.method {
-            ClientAuthMethod::None => Ok(None),
+            ClientAuthMethod::None | ClientAuthMethod::Tls | ClientAuthMethod::SelfSignedTls => {
+                Ok(None)
+            }
             ClientAuthMethod::Basic | ClientAuthMethod::Post => client_secret_for(
                 CLIENT_SECRET_ENV,
                 &format!("Client secret for {}: ", self.client_id),
@@ -101,18 +133,32 @@ fn parts(settings: &Settings, name: &str) -> Result<GenericParts, Failure> {
     if grant == Grant::Password {
         settings.require(&settings.username, "a user name for the password grant")?;
     }
+    let method = settings.client_auth.unwrap_or(ClientAuthMethod::None);
+    if matches!(
+        method,
+        ClientAuthMethod::Tls | ClientAuthMethod::SelfSignedTls
+    ) && (settings.client_certificate.is_none() || settings.client_key.is_none())
+    {
+        return Err(Failure::Usage(format!(
+            "--client-auth {} authenticates with a client certificate: give the profile --client-certificate and --client-key (PEM files)",
+            method.as_str()
+        )));
+    }
     Ok(GenericParts {
         name: name.to_owned(),
         token_url,
         client_id: settings
             .require(&settings.client_id, "a client id")?
             .to_owned(),
-        method: settings.client_auth.unwrap_or(ClientAuthMethod::None),
+        method,
         grant,
         scopes: settings.scopes.clone(),
         resource: settings.resource.clone(),
         revocation_url: settings.revocation_url.clone(),
         username: settings.username.clone(),
+        client_certificate: settings.client_certificate.clone(),
+        client_key: settings.client_key.clone(),
+        ca_certificate: settings.ca_certificate.clone(),
     })
 }
 

@@ -28,6 +28,13 @@ pub async fn resolve(settings: &Settings, name: &str) -> Result<Settings, Failur
         let metadata = Discovery::new(EndpointSettings::new())
             .metadata(issuer)
             .await?;
+        // A client that presents a certificate uses the server's mTLS
+        // endpoints (RFC 8705 §5).
+        let metadata = if settings.client_certificate.is_some() {
+            std::sync::Arc::new(metadata.with_mtls_aliases())
+        } else {
+            metadata
+        };
         let fill = |slot: &mut Option<String>, found: Option<&str>| {
             if slot.is_none() {
                 *slot = found.map(str::to_owned);
