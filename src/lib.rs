@@ -27,6 +27,10 @@ pub use authkit_store_file as store_file;
 #[cfg(feature = "store-redis")]
 pub use authkit_store_redis as store_redis;
 
+/// The OS credential store (feature `store-keyring`).
+#[cfg(feature = "store-keyring")]
+pub use authkit_store_keyring as store_keyring;
+
 /// The HTTP layer: tokens on requests, a 401 handled once (feature `http`).
 #[cfg(feature = "http")]
 pub use authkit_http as http;
