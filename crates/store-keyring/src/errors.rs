@@ -51,13 +51,7 @@ pub(crate) fn from_keyring(error: keyring::Error, operation: &str, location: &st
                 source: Some(Arc::new(Cause(cause.to_string()))),
             }
         }
-        // The platform's data-format errors carry the stored bytes: report
-        // the kind only.
-        keyring::Error::BadDataFormat(_, _) | keyring::Error::BadEncoding(_) => StoreError::io(
-            operation,
-            location,
-            Cause("the credential store's data is not in the format it expects".into()),
-        ),
+        // `summary` keeps the stored bytes of a data-format error out.
         other => StoreError::io(operation, location, Cause(summary(&other))),
     }
 }

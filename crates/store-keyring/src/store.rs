@@ -36,13 +36,13 @@ pub const DEFAULT_MAX_ENTRY_BYTES: Option<usize> = if cfg!(windows) { Some(2560)
 #[derive(Debug, Clone)]
 pub struct KeyringStore {
     inner: Arc<Inner>,
+    max_entry_bytes: Option<usize>,
 }
 
 #[derive(Debug)]
 struct Inner {
     service: String,
     lock_dir: PathBuf,
-    max_entry_bytes: Option<usize>,
     backend: Arc<dyn Backend>,
 }
 
@@ -85,24 +85,18 @@ impl KeyringStore {
             inner: Arc::new(Inner {
                 service: service.to_owned(),
                 lock_dir,
-                max_entry_bytes: DEFAULT_MAX_ENTRY_BYTES,
                 backend,
             }),
+            max_entry_bytes: DEFAULT_MAX_ENTRY_BYTES,
         })
     }
 
     /// Keeps sets larger than `limit` bytes in parts (see the crate's
     /// docs); `None` keeps every set whole. The default is the platform's
     /// cap ([`DEFAULT_MAX_ENTRY_BYTES`]).
-    pub fn with_max_entry_bytes(self, limit: Option<usize>) -> Self {
-        Self {
-            inner: Arc::new(Inner {
-                service: self.inner.service.clone(),
-                lock_dir: self.inner.lock_dir.clone(),
-                max_entry_bytes: limit,
-                backend: Arc::clone(&self.inner.backend),
-            }),
-        }
+    pub fn with_max_entry_bytes(mut self, limit: Option<usize>) -> Self {
+        self.max_entry_bytes = limit;
+        self
     }
 
     /// The service name the sets are kept under.
@@ -153,7 +147,7 @@ impl TokenStore for KeyringStore {
         let lock = KeyringLock::acquire(
             key.clone(),
             Arc::clone(&self.inner.backend),
-            self.inner.max_entry_bytes,
+            self.max_entry_bytes,
             self.lock_path(key),
         )
         .await?;
