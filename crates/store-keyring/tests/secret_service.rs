@@ -62,6 +62,25 @@ fn set(access: &str, refresh: &str) -> TokenSet {
     .with_refresh_token(Some(RefreshToken::new(refresh)), None)
 }
 
+/// A mock server where alice signs in with the public client `api`.
+async fn alice_server() -> MockAuthServer {
+    MockAuthServer::builder()
+        .user("alice", "pw")
+        .client(MockClient::public("api"))
+        .start()
+        .await
+}
+
+/// Alice's account at `server`, by the password grant.
+fn alice(server: &MockAuthServer) -> GenericProvider {
+    let endpoint = TokenEndpoint::builder(server.token_url())
+        .client_auth(ClientAuth::public("api"))
+        .build()
+        .unwrap();
+    GenericProvider::new("demo:alice", endpoint)
+        .with_grant(PasswordGrant::new("alice", Password::new("pw")))
+}
+
 fn key() -> AccountKey {
     AccountKey::new("voipex:alice@example.com")
 }
@@ -143,21 +162,11 @@ fn managers_sharing_the_store_refresh_a_rotating_token_once() {
         "managers_sharing_the_store_refresh_a_rotating_token_once",
         |_| {},
         || async {
-            let server = MockAuthServer::builder()
-                .user("alice", "pw")
-                .client(MockClient::public("api"))
-                .start()
-                .await;
+            let server = alice_server().await;
             // Two managers, as two processes would have, on one clock.
             let clock = std::sync::Arc::new(authkit_core::clock::ManualClock::starting_now());
             let manager = || {
-                let endpoint = TokenEndpoint::builder(server.token_url())
-                    .client_auth(ClientAuth::public("api"))
-                    .build()
-                    .unwrap();
-                let provider = GenericProvider::new("demo:alice", endpoint)
-                    .with_grant(PasswordGrant::new("alice", Password::new("pw")));
-                TokenManager::builder(provider, store())
+                TokenManager::builder(alice(&server), store())
                     .clock(clock.clone())
                     .build()
             };
@@ -214,17 +223,8 @@ fn unreadable_data_is_set_aside_and_the_manager_signs_in_again() {
         "unreadable_data_is_set_aside_and_the_manager_signs_in_again",
         |_| {},
         || async {
-            let server = MockAuthServer::builder()
-                .user("alice", "pw")
-                .client(MockClient::public("api"))
-                .start()
-                .await;
-            let endpoint = TokenEndpoint::builder(server.token_url())
-                .client_auth(ClientAuth::public("api"))
-                .build()
-                .unwrap();
-            let provider = GenericProvider::new("demo:alice", endpoint)
-                .with_grant(PasswordGrant::new("alice", Password::new("pw")));
+            let server = alice_server().await;
+            let provider = alice(&server);
             let account = provider.account_key().clone();
             let mut store_it = Command::new("secret-tool")
                 .args([
